@@ -1,0 +1,93 @@
+#include "common/kafka/consumer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/kafka/internal/client_conf.h"
+#include "common/kafka/internal/handles.h"
+#include "common/kafka/kafka_status.h"
+#include "common/status_macros.h"
+
+namespace coop::kafka {
+
+struct Consumer::Impl {
+  internal::KafkaHandle client;
+};
+
+Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& config,
+                                                           const ConsumerOptions& options) {
+  internal::PropertyList defaults = {
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
+  };
+  // librdkafka's consumer API needs a group id even for plain assignment. Without one of ours,
+  // a private id is used that never joins a group or commits, so the broker keeps nothing.
+  defaults.emplace_back("group.id", options.group_id.empty()
+                                        ? absl::StrCat("coop-reader-", absl::ToUnixNanos(absl::Now()),
+                                                       "-", reinterpret_cast<uintptr_t>(&options))
+                                        : options.group_id);
+  COOP_ASSIGN_OR_RETURN(internal::ConfHandle conf, internal::MakeConf(config, defaults));
+  auto impl = std::make_unique<Impl>();
+  COOP_ASSIGN_OR_RETURN(impl->client, internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
+  // Serve everything (records, errors) from the consumer queue that Poll() reads.
+  rd_kafka_poll_set_consumer(impl->client.get());
+  return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
+}
+
+Consumer::~Consumer() { rd_kafka_consumer_close(impl_->client.get()); }
+
+absl::Status Consumer::Assign(absl::string_view topic, int32_t partition, int64_t offset) {
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), partition)->offset = offset;
+  return KafkaErrorToStatus(rd_kafka_assign(impl_->client.get(), list.get()),
+                            absl::StrCat("assign ", topic, "[", partition, "]"));
+}
+
+absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration timeout) {
+  internal::MessageHandle message(rd_kafka_consumer_poll(
+      impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+  if (message == nullptr) return std::nullopt;
+  if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(message->err, absl::StrCat("consume: ",
+                                                         rd_kafka_message_errstr(message.get())));
+  }
+  ConsumedRecord consumed;
+  if (message->key != nullptr) {
+    consumed.record.key.assign(static_cast<const char*>(message->key), message->key_len);
+  }
+  if (message->payload != nullptr) {
+    consumed.record.value.assign(static_cast<const char*>(message->payload), message->len);
+  }
+  rd_kafka_headers_t* headers = nullptr;  // Owned by the message.
+  if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      consumed.record.headers.push_back(RecordHeader{
+          .name = name,
+          .value = value != nullptr ? std::string(static_cast<const char*>(value), size) : "",
+      });
+    }
+  }
+  rd_kafka_timestamp_type_t type;
+  const int64_t ms = rd_kafka_message_timestamp(message.get(), &type);
+  if (ms >= 0) consumed.record.timestamp = absl::FromUnixMillis(ms);
+  consumed.position = RecordPosition{
+      .topic = rd_kafka_topic_name(message->rkt),
+      .partition = message->partition,
+      .offset = message->offset,
+      .timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast(),
+  };
+  return consumed;
+}
+
+}  // namespace coop::kafka
