@@ -27,8 +27,8 @@ absl::Status CheckHeader(const kafka::KafkaRecord& record, absl::string_view hea
   }
   if (*value != envelope_value) {
     return absl::InvalidArgumentError(absl::StrCat("header ", header, ": '", *value,
-                                                   "' disagrees with the envelope's ", field,
-                                                   " '", envelope_value, "'"));
+                                                   "' disagrees with the envelope's ", field, " '",
+                                                   envelope_value, "'"));
   }
   return absl::OkStatus();
 }
@@ -36,8 +36,7 @@ absl::Status CheckHeader(const kafka::KafkaRecord& record, absl::string_view hea
 }  // namespace
 
 absl::string_view PayloadTypeName(const Event& event) {
-  const google::protobuf::OneofDescriptor* oneof =
-      Event::descriptor()->FindOneofByName("payload");
+  const google::protobuf::OneofDescriptor* oneof = Event::descriptor()->FindOneofByName("payload");
   const google::protobuf::FieldDescriptor* field =
       event.GetReflection()->GetOneofFieldDescriptor(event, oneof);
   if (field == nullptr) return {};
@@ -45,7 +44,7 @@ absl::string_view PayloadTypeName(const Event& event) {
 }
 
 std::optional<absl::string_view> FindHeader(const kafka::KafkaRecord& record,
-                                           absl::string_view name) {
+                                            absl::string_view name) {
   for (const kafka::RecordHeader& header : record.headers) {
     if (header.name == name) return header.value;
   }
@@ -53,10 +52,11 @@ std::optional<absl::string_view> FindHeader(const kafka::KafkaRecord& record,
 }
 
 absl::StatusOr<kafka::KafkaRecord> EncodeRecord(const Event& event) {
-  for (const auto& [field, value] : {std::pair<absl::string_view, absl::string_view>{"id", event.id()},
-                                     {"source", event.source()},
-                                     {"type", event.type()},
-                                     {"subject", event.subject()}}) {
+  for (const auto& [field, value] :
+       {std::pair<absl::string_view, absl::string_view>{"id", event.id()},
+        {"source", event.source()},
+        {"type", event.type()},
+        {"subject", event.subject()}}) {
     if (value.empty()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": required"));
     }
@@ -66,9 +66,8 @@ absl::StatusOr<kafka::KafkaRecord> EncodeRecord(const Event& event) {
     return absl::InvalidArgumentError("payload: required");
   }
   if (payload_type != event.type()) {
-    return absl::InvalidArgumentError(absl::StrCat("type: '", event.type(),
-                                                   "' does not match the payload, which is a ",
-                                                   payload_type));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "type: '", event.type(), "' does not match the payload, which is a ", payload_type));
   }
 
   kafka::KafkaRecord record;
@@ -101,9 +100,9 @@ absl::StatusOr<kafka::KafkaRecord> EncodeRecord(const Event& event) {
 absl::StatusOr<Event> DecodeRecord(const kafka::KafkaRecord& record) {
   const std::optional<absl::string_view> content_type = FindHeader(record, "content-type");
   if (content_type != kEventContentType) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "header content-type: '", content_type.value_or("<missing>"), "', expected '",
-        kEventContentType, "'"));
+    return absl::InvalidArgumentError(absl::StrCat("header content-type: '",
+                                                   content_type.value_or("<missing>"),
+                                                   "', expected '", kEventContentType, "'"));
   }
   Event event;
   if (!event.ParseFromString(record.value)) {
@@ -112,13 +111,12 @@ absl::StatusOr<Event> DecodeRecord(const kafka::KafkaRecord& record) {
         "field)");
   }
   if (record.key != event.subject()) {
-    return absl::InvalidArgumentError(absl::StrCat("key: '", record.key,
-                                                   "' disagrees with the envelope's subject '",
-                                                   event.subject(), "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "key: '", record.key, "' disagrees with the envelope's subject '", event.subject(), "'"));
   }
   for (const auto& [header, value, field] :
        {std::tuple<absl::string_view, absl::string_view, absl::string_view>{"ce_id", event.id(),
-                                                                          "id"},
+                                                                            "id"},
         {"ce_source", event.source(), "source"},
         {"ce_type", event.type(), "type"},
         {"ce_subject", event.subject(), "subject"}}) {

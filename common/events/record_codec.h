@@ -12,11 +12,11 @@
 #define COOP_COMMON_EVENTS_RECORD_CODEC_H_
 
 #include <optional>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/statusor.h"
-#include "coop/v1/envelope.pb.h"
+#include "absl/strings/string_view.h"
 #include "common/kafka/record.h"
+#include "coop/v1/envelope.pb.h"
 
 namespace coop::events {
 
@@ -39,7 +39,7 @@ absl::StatusOr<coop::v1::Event> DecodeRecord(const kafka::KafkaRecord& record);
 
 // The value of the first header called `name`, if any.
 std::optional<absl::string_view> FindHeader(const kafka::KafkaRecord& record,
-                                           absl::string_view name);
+                                            absl::string_view name);
 
 }  // namespace coop::events
 

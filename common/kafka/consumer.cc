@@ -27,10 +27,11 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   };
   // librdkafka's consumer API needs a group id even for plain assignment. Without one of ours,
   // a private id is used that never joins a group or commits, so the broker keeps nothing.
-  defaults.emplace_back("group.id", options.group_id.empty()
-                                        ? absl::StrCat("coop-reader-", absl::ToUnixNanos(absl::Now()),
-                                                       "-", reinterpret_cast<uintptr_t>(&options))
-                                        : options.group_id);
+  defaults.emplace_back("group.id",
+                        options.group_id.empty()
+                            ? absl::StrCat("coop-reader-", absl::ToUnixNanos(absl::Now()), "-",
+                                           reinterpret_cast<uintptr_t>(&options))
+                            : options.group_id);
   COOP_ASSIGN_OR_RETURN(internal::ConfHandle conf, internal::MakeConf(config, defaults));
   auto impl = std::make_unique<Impl>();
   COOP_ASSIGN_OR_RETURN(impl->client, internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
@@ -54,8 +55,8 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration time
       impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
   if (message == nullptr) return std::nullopt;
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return KafkaErrorToStatus(message->err, absl::StrCat("consume: ",
-                                                         rd_kafka_message_errstr(message.get())));
+    return KafkaErrorToStatus(message->err,
+                              absl::StrCat("consume: ", rd_kafka_message_errstr(message.get())));
   }
   ConsumedRecord consumed;
   if (message->key != nullptr) {
@@ -69,8 +70,8 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration time
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
+    for (size_t i = 0;
+         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
          ++i) {
       consumed.record.headers.push_back(RecordHeader{
           .name = name,

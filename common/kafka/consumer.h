@@ -7,10 +7,10 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/kafka/kafka_config.h"
 #include "common/kafka/record.h"
@@ -36,7 +36,7 @@ struct ConsumedRecord {
 class Consumer {
  public:
   static absl::StatusOr<std::unique_ptr<Consumer>> Create(const KafkaConfig& config,
-                                                           const ConsumerOptions& options);
+                                                          const ConsumerOptions& options);
   // Leaves the group (if any) and closes the client.
   ~Consumer();
   Consumer(const Consumer&) = delete;

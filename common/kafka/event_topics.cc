@@ -7,14 +7,14 @@ namespace coop::kafka {
 
 absl::Status EventTopicsConfig::Validate() const {
   if (events_topic == dead_letter_topic) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "dead_letter_topic: must differ from events_topic ('", events_topic, "')"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("dead_letter_topic: must differ from events_topic ('", events_topic, "')"));
   }
   for (const TopicSpec& spec : EventTopicSpecs(*this)) COOP_RETURN_IF_ERROR(spec.Validate());
   if (min_insync_replicas < 1 || min_insync_replicas > replication_factor) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("min_insync_replicas: ", min_insync_replicas,
-                     " must be between 1 and replication_factor (", replication_factor, ")"));
+    return absl::InvalidArgumentError(absl::StrCat("min_insync_replicas: ", min_insync_replicas,
+                                                   " must be between 1 and replication_factor (",
+                                                   replication_factor, ")"));
   }
   return absl::OkStatus();
 }

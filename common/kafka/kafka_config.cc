@@ -1,10 +1,9 @@
 #include "common/kafka/kafka_config.h"
 
-#include "absl/strings/string_view.h"
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 
 namespace coop::kafka {
 
@@ -21,8 +20,8 @@ absl::Status KafkaConfig::Validate() const {
     int port = 0;
     if (colon == absl::string_view::npos || colon == 0 ||
         !absl::SimpleAtoi(server.substr(colon + 1), &port) || port <= 0 || port > 65535) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "bootstrap_servers: '", server, "' is not host:port with a port in 1..65535"));
+      return absl::InvalidArgumentError(absl::StrCat("bootstrap_servers: '", server,
+                                                     "' is not host:port with a port in 1..65535"));
     }
   }
   if (client_id.empty()) {

@@ -74,8 +74,8 @@ absl::Status KafkaErrorToStatus(int error, absl::string_view context) {
   const auto err = static_cast<rd_kafka_resp_err_t>(error);
   if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
   const absl::StatusCode code = CodeFor(err);
-  absl::Status status(code, absl::StrCat(context, ": ", rd_kafka_err2str(err), " (",
-                                         rd_kafka_err2name(err), ")"));
+  absl::Status status(
+      code, absl::StrCat(context, ": ", rd_kafka_err2str(err), " (", rd_kafka_err2name(err), ")"));
   if (code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kResourceExhausted) {
     status.SetPayload(kRetriablePayload, absl::Cord("true"));
   }

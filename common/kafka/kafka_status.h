@@ -15,9 +15,8 @@
 #ifndef COOP_COMMON_KAFKA_KAFKA_STATUS_H_
 #define COOP_COMMON_KAFKA_KAFKA_STATUS_H_
 
-#include "absl/strings/string_view.h"
-
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace coop::kafka {
 

@@ -23,13 +23,13 @@ void OnDeliveryReport(rd_kafka_t* /*rk*/, const rd_kafka_message_t* message, voi
   std::unique_ptr<Producer::DeliveryCallback> callback(
       static_cast<Producer::DeliveryCallback*>(message->_private));
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    std::move(*callback)(KafkaErrorToStatus(
+    std::move (*callback)(KafkaErrorToStatus(
         message->err, absl::StrCat("deliver record to ", rd_kafka_topic_name(message->rkt))));
     return;
   }
   rd_kafka_timestamp_type_t type;
   const int64_t ms = rd_kafka_message_timestamp(message, &type);
-  std::move(*callback)(RecordPosition{
+  std::move (*callback)(RecordPosition{
       .topic = rd_kafka_topic_name(message->rkt),
       .partition = message->partition,
       .offset = message->offset,
@@ -83,9 +83,8 @@ absl::Status Producer::Produce(absl::string_view topic, const KafkaRecord& recor
                                DeliveryCallback on_delivery) {
   internal::HeadersHandle headers(rd_kafka_headers_new(record.headers.size()));
   for (const RecordHeader& header : record.headers) {
-    rd_kafka_header_add(headers.get(), header.name.data(),
-                        static_cast<ssize_t>(header.name.size()), header.value.data(),
-                        static_cast<ssize_t>(header.value.size()));
+    rd_kafka_header_add(headers.get(), header.name.data(), static_cast<ssize_t>(header.name.size()),
+                        header.value.data(), static_cast<ssize_t>(header.value.size()));
   }
   auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
   const std::string topic_name(topic);
@@ -119,24 +118,23 @@ absl::StatusOr<RecordPosition> Producer::ProduceAndWait(absl::string_view topic,
     result->value = std::move(r);
   }));
   absl::MutexLock lock(&result->mu);
-  auto done = [&result]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(result->mu) {
-    return result->value.has_value();
-  };
+  auto done = [&result]()
+                  ABSL_EXCLUSIVE_LOCKS_REQUIRED(result->mu) { return result->value.has_value(); };
   if (!result->mu.AwaitWithTimeout(absl::Condition(&done), timeout)) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "produce to ", topic, ": no delivery report within ", absl::FormatDuration(timeout),
-        "; the record may still be stored"));
+    return absl::DeadlineExceededError(
+        absl::StrCat("produce to ", topic, ": no delivery report within ",
+                     absl::FormatDuration(timeout), "; the record may still be stored"));
   }
   return std::move(*result->value);
 }
 
 absl::Status Producer::Flush(absl::Duration timeout) {
-  const rd_kafka_resp_err_t err = rd_kafka_flush(
-      impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  const rd_kafka_resp_err_t err =
+      rd_kafka_flush(impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    return absl::DeadlineExceededError(absl::StrCat(
-        "flush: ", rd_kafka_outq_len(impl_->client.get()), " records still outstanding after ",
-        absl::FormatDuration(timeout)));
+    return absl::DeadlineExceededError(
+        absl::StrCat("flush: ", rd_kafka_outq_len(impl_->client.get()),
+                     " records still outstanding after ", absl::FormatDuration(timeout)));
   }
   return KafkaErrorToStatus(err, "flush");
 }

@@ -44,8 +44,8 @@ absl::StatusOr<AdminOptionsHandle> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op
   }
   if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS) {
     // Have the controller wait until the change has propagated before it answers.
-    if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, err.data(),
-                                                    err.size()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, err.data(), err.size()) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR) {
       return absl::InvalidArgumentError(absl::StrCat("admin timeout: ", err.data()));
     }
   }
@@ -59,11 +59,14 @@ absl::StatusOr<EventHandle> AwaitResult(rd_kafka_queue_t* queue, absl::Time dead
   if (event == nullptr) {
     return absl::DeadlineExceededError(absl::StrCat(what, ": no answer from Kafka in time"));
   }
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+  if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    // The detail often just repeats the error's own text, which the status carries anyway.
     const char* detail = rd_kafka_event_error_string(event.get());
-    return KafkaErrorToStatus(rd_kafka_event_error(event.get()),
-                              absl::StrCat(what, detail != nullptr ? ": " : "",
-                                           detail != nullptr ? detail : ""));
+    const bool informative =
+        detail != nullptr && absl::string_view(detail) != rd_kafka_err2str(err);
+    return KafkaErrorToStatus(err,
+                              informative ? absl::StrCat(what, ": ", detail) : std::string(what));
   }
   return event;
 }
@@ -143,8 +146,7 @@ absl::Status TopicSpec::Validate() const {
         absl::StrCat("name: '", name, "' must be 1..249 characters and not '.' or '..'"));
   }
   for (char c : name) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' &&
-        c != '-') {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-') {
       return absl::InvalidArgumentError(
           absl::StrCat("name: '", name, "' may hold only A-Z, a-z, 0-9, '.', '_' and '-'"));
     }
@@ -154,8 +156,8 @@ absl::Status TopicSpec::Validate() const {
         absl::StrCat("partitions: ", partitions, " for topic '", name, "' must be >= 1"));
   }
   if (replication_factor < 1) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "replication_factor: ", replication_factor, " for topic '", name, "' must be >= 1"));
+    return absl::InvalidArgumentError(absl::StrCat("replication_factor: ", replication_factor,
+                                                   " for topic '", name, "' must be >= 1"));
   }
   return absl::OkStatus();
 }
@@ -212,11 +214,10 @@ struct TopicAdmin::Impl {
       differences.push_back(absl::StrCat("partitions is ", description.partitions.size(),
                                          ", wanted ", spec.partitions));
     }
-    const int32_t replicas =
-        static_cast<int32_t>(description.partitions.front().replicas.size());
+    const int32_t replicas = static_cast<int32_t>(description.partitions.front().replicas.size());
     if (replicas != spec.replication_factor) {
-      differences.push_back(absl::StrCat("replication factor is ", replicas, ", wanted ",
-                                         spec.replication_factor));
+      differences.push_back(
+          absl::StrCat("replication factor is ", replicas, ", wanted ", spec.replication_factor));
     }
     for (const auto& [config, wanted] : spec.configs) {
       auto it = description.configs.find(config);
@@ -226,10 +227,9 @@ struct TopicAdmin::Impl {
       }
     }
     if (!differences.empty()) {
-      return absl::FailedPreconditionError(
-          absl::StrCat("topic '", spec.name, "' exists but differs: ",
-                       absl::StrJoin(differences, "; "),
-                       ". Change it with Kafka's tools or choose another topic name."));
+      return absl::FailedPreconditionError(absl::StrCat(
+          "topic '", spec.name, "' exists but differs: ", absl::StrJoin(differences, "; "),
+          ". Change it with Kafka's tools or choose another topic name."));
     }
     return absl::OkStatus();
   }
@@ -248,8 +248,7 @@ absl::StatusOr<std::unique_ptr<TopicAdmin>> TopicAdmin::Create(const KafkaConfig
   return std::unique_ptr<TopicAdmin>(new TopicAdmin(std::move(impl)));
 }
 
-absl::Status TopicAdmin::EnsureTopics(absl::Span<const TopicSpec> specs,
-                                      absl::Duration timeout) {
+absl::Status TopicAdmin::EnsureTopics(absl::Span<const TopicSpec> specs, absl::Duration timeout) {
   for (const TopicSpec& spec : specs) COOP_RETURN_IF_ERROR(spec.Validate());
   if (specs.empty()) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + timeout;
@@ -259,8 +258,7 @@ absl::Status TopicAdmin::EnsureTopics(absl::Span<const TopicSpec> specs,
   for (const TopicSpec& spec : specs) {
     std::array<char, 256> err{};
     NewTopicHandle topic(rd_kafka_NewTopic_new(spec.name.c_str(), spec.partitions,
-                                               spec.replication_factor, err.data(),
-                                               err.size()));
+                                               spec.replication_factor, err.data(), err.size()));
     if (topic == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("topic '", spec.name, "': ", err.data()));
     }
@@ -275,16 +273,15 @@ absl::Status TopicAdmin::EnsureTopics(absl::Span<const TopicSpec> specs,
     new_topics.push_back(std::move(topic));
   }
 
-  COOP_ASSIGN_OR_RETURN(
-      AdminOptionsHandle options,
-      MakeOptions(impl_->client.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline));
-  rd_kafka_CreateTopics(impl_->client.get(), raw_topics.data(), raw_topics.size(),
-                        options.get(), impl_->queue.get());
+  COOP_ASSIGN_OR_RETURN(AdminOptionsHandle options,
+                        MakeOptions(impl_->client.get(), RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline));
+  rd_kafka_CreateTopics(impl_->client.get(), raw_topics.data(), raw_topics.size(), options.get(),
+                        impl_->queue.get());
   COOP_ASSIGN_OR_RETURN(EventHandle event,
                         AwaitResult(impl_->queue.get(), deadline, "create topics"));
   size_t count = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
-      rd_kafka_event_CreateTopics_result(event.get()), &count);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(event.get()), &count);
 
   for (size_t i = 0; i < count; ++i) {
     const std::string name = rd_kafka_topic_result_name(results[i]);
@@ -300,9 +297,9 @@ absl::Status TopicAdmin::EnsureTopics(absl::Span<const TopicSpec> specs,
     }
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       const char* detail = rd_kafka_topic_result_error_string(results[i]);
-      return KafkaErrorToStatus(
-          err, absl::StrCat("create topic '", name, "'",
-                            detail != nullptr ? absl::StrCat(": ", detail) : ""));
+      return KafkaErrorToStatus(err,
+                                absl::StrCat("create topic '", name, "'",
+                                             detail != nullptr ? absl::StrCat(": ", detail) : ""));
     }
     COOP_RETURN_IF_ERROR(AwaitLedTopic(impl_->client.get(), name, deadline).status());
   }
@@ -322,17 +319,15 @@ absl::Status TopicAdmin::DeleteTopic(absl::string_view name, absl::Duration time
   const absl::Time deadline = absl::Now() + timeout;
   const std::string topic_name(name);
   DeleteTopicHandle topic(rd_kafka_DeleteTopic_new(topic_name.c_str()));
-  COOP_ASSIGN_OR_RETURN(
-      AdminOptionsHandle options,
-      MakeOptions(impl_->client.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, deadline));
+  COOP_ASSIGN_OR_RETURN(AdminOptionsHandle options,
+                        MakeOptions(impl_->client.get(), RD_KAFKA_ADMIN_OP_DELETETOPICS, deadline));
   rd_kafka_DeleteTopic_t* topics[] = {topic.get()};
   rd_kafka_DeleteTopics(impl_->client.get(), topics, 1, options.get(), impl_->queue.get());
-  COOP_ASSIGN_OR_RETURN(
-      EventHandle event,
-      AwaitResult(impl_->queue.get(), deadline, absl::StrCat("delete topic '", name, "'")));
+  COOP_ASSIGN_OR_RETURN(EventHandle event, AwaitResult(impl_->queue.get(), deadline,
+                                                       absl::StrCat("delete topic '", name, "'")));
   size_t count = 0;
-  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
-      rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  const rd_kafka_topic_result_t** results =
+      rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
     COOP_RETURN_IF_ERROR(KafkaErrorToStatus(rd_kafka_topic_result_error(results[i]),
                                             absl::StrCat("delete topic '", name, "'")));

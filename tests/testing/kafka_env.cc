@@ -24,8 +24,8 @@ std::string BootstrapServersOrFail(const char* variable) {
 
 std::string UniqueTopicName(absl::string_view prefix) {
   const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  std::string test = info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name())
-                                     : "no-test";
+  std::string test =
+      info != nullptr ? absl::StrCat(info->test_suite_name(), ".", info->name()) : "no-test";
   test = absl::StrReplaceAll(test, {{"/", "-"}});
   std::random_device random;
   return absl::StrCat(prefix, ".", test, ".", random() % 1000000000);

@@ -4,6 +4,7 @@
 #define COOP_TESTS_TESTING_KAFKA_ENV_H_
 
 #include <string>
+
 #include "absl/strings/string_view.h"
 
 namespace coop::testing {

@@ -47,11 +47,12 @@ Event MemorandumSignedEvent() {
   memo.set_agreement_id("ru-mos-kz-19-memorandum-2025");
   memo.set_title(
       "Меморандум о развитии сотрудничества между Московской областью и Алматинской областью");
-  const coop::v1::Party* mosreg = AddParty(memo, "mosreg-government",
-                                           "Правительство Московской области",
-                                           coop::v1::PARTY_KIND_GOVERNMENT, "RU-MOS");
-  const coop::v1::Party* akimat = AddParty(memo, "almaty-region-akimat", "Алматы облысының әкімдігі",
-                                           coop::v1::PARTY_KIND_AKIMAT, "KZ-19");
+  const coop::v1::Party* mosreg =
+      AddParty(memo, "mosreg-government", "Правительство Московской области",
+               coop::v1::PARTY_KIND_GOVERNMENT, "RU-MOS");
+  const coop::v1::Party* akimat =
+      AddParty(memo, "almaty-region-akimat", "Алматы облысының әкімдігі",
+               coop::v1::PARTY_KIND_AKIMAT, "KZ-19");
   AddParticipant(memo, "Андрей Воробьёв", "Губернатор Московской области",
                  coop::v1::PARTICIPANT_ROLE_SIGNATORY, *mosreg);
   AddParticipant(memo, "Марат Сұлтанғазиев", "Алматы облысының әкімі",

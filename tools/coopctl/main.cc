@@ -77,7 +77,8 @@ int main(int argc, char** argv) {
     return UsageError(absl::StrCat("unknown command '", absl::StrJoin(command, " "), "'"));
   }
   if (!status.ok()) {
-    std::cerr << "coopctl: " << status << "\n";
+    std::cerr << "coopctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
+              << "\n";
     return 1;
   }
   return 0;

@@ -28,12 +28,10 @@ void PrintTopic(const kafka::TopicDescription& topic, std::ostream& out) {
 
 }  // namespace
 
-absl::Status EnsureTopics(const kafka::KafkaConfig& kafka,
-                          const kafka::EventTopicsConfig& topics, absl::Duration timeout,
-                          std::ostream& out) {
+absl::Status EnsureTopics(const kafka::KafkaConfig& kafka, const kafka::EventTopicsConfig& topics,
+                          absl::Duration timeout, std::ostream& out) {
   COOP_RETURN_IF_ERROR(topics.Validate());
-  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin,
-                        kafka::TopicAdmin::Create(kafka));
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin, kafka::TopicAdmin::Create(kafka));
   const std::vector<kafka::TopicSpec> specs = kafka::EventTopicSpecs(topics);
   COOP_RETURN_IF_ERROR(admin->EnsureTopics(specs, timeout));
   for (const kafka::TopicSpec& spec : specs) {
@@ -46,10 +44,8 @@ absl::Status EnsureTopics(const kafka::KafkaConfig& kafka,
 
 absl::Status DescribeTopic(const kafka::KafkaConfig& kafka, absl::string_view topic,
                            absl::Duration timeout, std::ostream& out) {
-  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin,
-                        kafka::TopicAdmin::Create(kafka));
-  COOP_ASSIGN_OR_RETURN(kafka::TopicDescription description,
-                        admin->DescribeTopic(topic, timeout));
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin, kafka::TopicAdmin::Create(kafka));
+  COOP_ASSIGN_OR_RETURN(kafka::TopicDescription description, admin->DescribeTopic(topic, timeout));
   PrintTopic(description, out);
   return absl::OkStatus();
 }

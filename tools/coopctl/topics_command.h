@@ -3,9 +3,9 @@
 #define COOP_TOOLS_COOPCTL_TOPICS_COMMAND_H_
 
 #include <ostream>
-#include "absl/strings/string_view.h"
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/kafka/event_topics.h"
 #include "common/kafka/kafka_config.h"
@@ -14,9 +14,8 @@ namespace coop::ctl {
 
 // Creates the event log and dead-letter topics unless they exist (existing ones must match),
 // then writes one line per topic describing it to `out`.
-absl::Status EnsureTopics(const kafka::KafkaConfig& kafka,
-                          const kafka::EventTopicsConfig& topics, absl::Duration timeout,
-                          std::ostream& out);
+absl::Status EnsureTopics(const kafka::KafkaConfig& kafka, const kafka::EventTopicsConfig& topics,
+                          absl::Duration timeout, std::ostream& out);
 
 // Writes partitions (leader, replicas, in-sync replicas) and the non-default-looking configs of
 // `topic` to `out`.

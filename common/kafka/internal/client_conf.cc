@@ -24,8 +24,7 @@ absl::Status Set(rd_kafka_conf_t* conf, const std::string& name, const std::stri
 absl::StatusOr<ConfHandle> MakeConf(const KafkaConfig& config, const PropertyList& defaults) {
   COOP_RETURN_IF_ERROR(config.Validate());
   ConfHandle conf(rd_kafka_conf_new());
-  COOP_RETURN_IF_ERROR(
-      Set(conf.get(), "bootstrap.servers", config.bootstrap_servers, "kafka"));
+  COOP_RETURN_IF_ERROR(Set(conf.get(), "bootstrap.servers", config.bootstrap_servers, "kafka"));
   COOP_RETURN_IF_ERROR(Set(conf.get(), "client.id", config.client_id, "kafka"));
   for (const auto& [name, value] : defaults) {
     COOP_RETURN_IF_ERROR(Set(conf.get(), name, value, "kafka"));

@@ -69,8 +69,9 @@ TEST_F(TopicAdminTest, ExistingTopicWithOtherPartitionCountIsFailedPrecondition)
 
 TEST_F(TopicAdminTest, ExistingTopicWithOtherConfigIsFailedPrecondition) {
   const std::string name = testing::UniqueTopicName("config");
-  ASSERT_TRUE(admin_->EnsureTopics({TopicSpec{.name = name, .configs = {{"retention.ms", "60000"}}}},
-                                   kTimeout)
+  ASSERT_TRUE(admin_
+                  ->EnsureTopics({TopicSpec{.name = name, .configs = {{"retention.ms", "60000"}}}},
+                                 kTimeout)
                   .ok());
 
   const absl::Status status = admin_->EnsureTopics(
