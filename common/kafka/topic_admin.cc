@@ -205,10 +205,25 @@ struct TopicAdmin::Impl {
     return configs;
   }
 
+  // Configs of a topic that the metadata already showed. Brokers learn of a new topic a moment
+  // after the controller created it, and DescribeConfigs goes to any broker, so NOT_FOUND here
+  // is that lag: retried until the deadline.
+  absl::StatusOr<std::map<std::string, std::string>> DescribeKnownTopicConfigs(
+      absl::string_view name, absl::Time deadline) {
+    while (true) {
+      absl::StatusOr<std::map<std::string, std::string>> configs = DescribeConfigs(name, deadline);
+      if (configs.status().code() != absl::StatusCode::kNotFound ||
+          absl::Now() + absl::Milliseconds(100) >= deadline) {
+        return configs;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  }
+
   absl::Status CheckExisting(const TopicSpec& spec, absl::Time deadline) {
     COOP_ASSIGN_OR_RETURN(TopicDescription description,
                           AwaitLedTopic(client.get(), spec.name, deadline));
-    COOP_ASSIGN_OR_RETURN(description.configs, DescribeConfigs(spec.name, deadline));
+    COOP_ASSIGN_OR_RETURN(description.configs, DescribeKnownTopicConfigs(spec.name, deadline));
     std::vector<std::string> differences;
     if (static_cast<int32_t>(description.partitions.size()) != spec.partitions) {
       differences.push_back(absl::StrCat("partitions is ", description.partitions.size(),
@@ -311,7 +326,7 @@ absl::StatusOr<TopicDescription> TopicAdmin::DescribeTopic(absl::string_view nam
   const absl::Time deadline = absl::Now() + timeout;
   COOP_ASSIGN_OR_RETURN(TopicDescription description,
                         ReadMetadata(impl_->client.get(), name, deadline));
-  COOP_ASSIGN_OR_RETURN(description.configs, impl_->DescribeConfigs(name, deadline));
+  COOP_ASSIGN_OR_RETURN(description.configs, impl_->DescribeKnownTopicConfigs(name, deadline));
   return description;
 }
 

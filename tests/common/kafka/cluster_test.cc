@@ -29,7 +29,8 @@ TEST(ClusterTest, EventTopicsHaveThreeInSyncReplicasOnThreeBrokers) {
   topics.dead_letter_topic = topics.events_topic + ".dlq";
   topics.replication_factor = 3;
   topics.min_insync_replicas = 2;
-  ASSERT_TRUE((*admin)->EnsureTopics(EventTopicSpecs(topics), kTimeout).ok());
+  const absl::Status ensured = (*admin)->EnsureTopics(EventTopicSpecs(topics), kTimeout);
+  ASSERT_TRUE(ensured.ok()) << ensured;
 
   absl::StatusOr<TopicDescription> description =
       (*admin)->DescribeTopic(topics.events_topic, kTimeout);
