@@ -21,7 +21,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   internal::PropertyList defaults = {
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
-      {"enable.partition.eof", "false"},
+      {"enable.partition.eof", options.report_end_of_partition ? "true" : "false"},
       {"auto.offset.reset", "earliest"},
       {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
   };
@@ -50,10 +50,100 @@ absl::Status Consumer::Assign(absl::string_view topic, int32_t partition, int64_
                             absl::StrCat("assign ", topic, "[", partition, "]"));
 }
 
+absl::Status Consumer::AssignAll(absl::string_view topic,
+                                 const std::map<int32_t, int64_t>& offsets) {
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(
+      rd_kafka_topic_partition_list_new(static_cast<int>(offsets.size())));
+  for (const auto& [partition, offset] : offsets) {
+    rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), partition)->offset = offset;
+  }
+  return KafkaErrorToStatus(rd_kafka_assign(impl_->client.get(), list.get()),
+                            absl::StrCat("assign ", topic));
+}
+
+absl::StatusOr<int32_t> Consumer::PartitionCount(absl::string_view topic, absl::Duration timeout) {
+  const std::string topic_name(topic);
+  internal::TopicHandle handle(
+      rd_kafka_topic_new(impl_->client.get(), topic_name.c_str(), nullptr));
+  const rd_kafka_metadata_t* raw = nullptr;
+  const rd_kafka_resp_err_t err =
+      rd_kafka_metadata(impl_->client.get(), 0, handle.get(), &raw,
+                        static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  internal::MetadataHandle metadata(raw);
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(err, absl::StrCat("metadata of ", topic));
+  }
+  for (int i = 0; i < metadata->topic_cnt; ++i) {
+    if (topic_name != metadata->topics[i].topic) continue;
+    if (metadata->topics[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorToStatus(metadata->topics[i].err, absl::StrCat("metadata of ", topic));
+    }
+    return metadata->topics[i].partition_cnt;
+  }
+  return absl::NotFoundError(absl::StrCat("topic '", topic, "' does not exist"));
+}
+
+absl::StatusOr<std::map<int32_t, int64_t>> Consumer::OffsetsForTime(absl::string_view topic,
+                                                                    int32_t partitions,
+                                                                    absl::Time time,
+                                                                    absl::Duration timeout) {
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(partitions));
+  for (int32_t p = 0; p < partitions; ++p) {
+    // offsets_for_times reads the timestamp to look up from the offset field.
+    rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), p)->offset =
+        absl::ToUnixMillis(time);
+  }
+  const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
+      impl_->client.get(), list.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(err, absl::StrCat("offsets for time in ", topic));
+  }
+  std::map<int32_t, int64_t> offsets;
+  for (int i = 0; i < list->cnt; ++i) {
+    const rd_kafka_topic_partition_t& entry = list->elems[i];
+    if (entry.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorToStatus(
+          entry.err, absl::StrCat("offsets for time in ", topic, "[", entry.partition, "]"));
+    }
+    // -1: no record that late; start at the end.
+    offsets[entry.partition] = entry.offset >= 0 ? entry.offset : kOffsetEnd;
+  }
+  return offsets;
+}
+
+absl::StatusOr<std::map<int32_t, int64_t>> Consumer::EndOffsets(absl::string_view topic,
+                                                                int32_t partitions,
+                                                                absl::Duration timeout) {
+  const std::string topic_name(topic);
+  std::map<int32_t, int64_t> offsets;
+  for (int32_t p = 0; p < partitions; ++p) {
+    int64_t low = 0;
+    int64_t high = 0;
+    const rd_kafka_resp_err_t err =
+        rd_kafka_query_watermark_offsets(impl_->client.get(), topic_name.c_str(), p, &low, &high,
+                                         static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      return KafkaErrorToStatus(err, absl::StrCat("end offset of ", topic, "[", p, "]"));
+    }
+    offsets[p] = high;
+  }
+  return offsets;
+}
+
 absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration timeout) {
   internal::MessageHandle message(rd_kafka_consumer_poll(
       impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
   if (message == nullptr) return std::nullopt;
+  if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+    ConsumedRecord marker;
+    marker.end_of_partition = true;
+    marker.position = RecordPosition{.topic = rd_kafka_topic_name(message->rkt),
+                                     .partition = message->partition,
+                                     .offset = message->offset};
+    return marker;
+  }
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaErrorToStatus(message->err,
                               absl::StrCat("consume: ", rd_kafka_message_errstr(message.get())));

@@ -4,6 +4,7 @@
 #define COOP_COMMON_KAFKA_CONSUMER_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,11 +27,16 @@ struct ConsumerOptions {
   std::string group_id;
   // Only records of committed transactions (and non-transactional ones) are returned.
   bool read_committed = true;
+  // Poll() also returns a marker each time a partition has been read to its end.
+  bool report_end_of_partition = false;
 };
 
 struct ConsumedRecord {
   KafkaRecord record;
   RecordPosition position;
+  // Set on the markers of ConsumerOptions::report_end_of_partition: no record, and
+  // position.offset is the partition's end offset (the next record will get it).
+  bool end_of_partition = false;
 };
 
 class Consumer {
@@ -45,6 +51,26 @@ class Consumer {
   // Reads `partition` of `topic` from `offset` (or kOffsetBeginning / kOffsetEnd), replacing
   // any earlier assignment.
   absl::Status Assign(absl::string_view topic, int32_t partition, int64_t offset);
+
+  // Reads every partition in `offsets` (partition -> offset) of `topic`, replacing any earlier
+  // assignment.
+  absl::Status AssignAll(absl::string_view topic, const std::map<int32_t, int64_t>& offsets);
+
+  // The number of partitions of `topic`; NOT_FOUND for an unknown topic.
+  absl::StatusOr<int32_t> PartitionCount(absl::string_view topic, absl::Duration timeout);
+
+  // For each partition of `topic` (0..partitions-1), the offset of the first record with a
+  // timestamp >= `time`, or the end offset when there is none.
+  absl::StatusOr<std::map<int32_t, int64_t>> OffsetsForTime(absl::string_view topic,
+                                                            int32_t partitions, absl::Time time,
+                                                            absl::Duration timeout);
+
+  // For each partition, the end offset a reader of this consumer's isolation level can read
+  // up to: the high watermark, or for read_committed the last stable offset, which passes a
+  // committed transaction's records a moment after the commit returned (when the markers are
+  // written).
+  absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(absl::string_view topic, int32_t partitions,
+                                                        absl::Duration timeout);
 
   // The next record, or nullopt when none arrived within `timeout`. Kafka errors keep their
   // codes (kafka_status.h); retriable ones (a broker briefly away) may simply be polled past.

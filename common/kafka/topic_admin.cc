@@ -55,9 +55,12 @@ absl::StatusOr<AdminOptionsHandle> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op
 // Waits for the result event of one admin request on `queue`.
 absl::StatusOr<EventHandle> AwaitResult(rd_kafka_queue_t* queue, absl::Time deadline,
                                         absl::string_view what) {
-  EventHandle event(rd_kafka_queue_poll(queue, RemainingMs(deadline)));
+  // librdkafka times the request out itself at `deadline` and then answers with the reason;
+  // the grace only covers an answer that never comes.
+  EventHandle event(rd_kafka_queue_poll(queue, RemainingMs(deadline + absl::Seconds(1))));
   if (event == nullptr) {
-    return absl::DeadlineExceededError(absl::StrCat(what, ": no answer from Kafka in time"));
+    return KafkaErrorToStatus(RD_KAFKA_RESP_ERR__TIMED_OUT,
+                              absl::StrCat(what, ": no answer from Kafka in time"));
   }
   if (const rd_kafka_resp_err_t err = rd_kafka_event_error(event.get());
       err != RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -130,7 +133,7 @@ absl::StatusOr<TopicDescription> AwaitLedTopic(rd_kafka_t* rk, absl::string_view
     const bool transient = last.code() == absl::StatusCode::kNotFound || IsRetriable(last);
     if (!transient || absl::Now() + absl::Milliseconds(100) >= deadline) {
       if (transient) {
-        return absl::DeadlineExceededError(absl::StrCat(last.message(), " (timed out)"));
+        return absl::UnavailableError(absl::StrCat(last.message(), " (timed out)"));
       }
       return last;
     }
@@ -328,6 +331,17 @@ absl::StatusOr<TopicDescription> TopicAdmin::DescribeTopic(absl::string_view nam
                         ReadMetadata(impl_->client.get(), name, deadline));
   COOP_ASSIGN_OR_RETURN(description.configs, impl_->DescribeKnownTopicConfigs(name, deadline));
   return description;
+}
+
+absl::StatusOr<std::string> TopicAdmin::ClusterId(absl::Duration timeout) {
+  char* id =
+      rd_kafka_clusterid(impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (id == nullptr) {
+    return absl::UnavailableError("cluster id: no answer from Kafka in time");
+  }
+  std::string result(id);
+  rd_kafka_mem_free(impl_->client.get(), id);
+  return result;
 }
 
 absl::Status TopicAdmin::DeleteTopic(absl::string_view name, absl::Duration timeout) {

@@ -56,12 +56,16 @@ class TopicAdmin {
   // Creates every topic in `specs` that does not exist yet. A topic that already exists is
   // fine when its partition count, replication factor and the configs named in its spec match;
   // otherwise FAILED_PRECONDITION listing each difference (nothing is altered). Broker errors
-  // keep their codes (kafka_status.h); DEADLINE_EXCEEDED when `timeout` passes.
+  // keep their codes (kafka_status.h); UNAVAILABLE when Kafka does not answer
+  // within `timeout`.
   absl::Status EnsureTopics(absl::Span<const TopicSpec> specs, absl::Duration timeout);
 
   // Partitions with leaders and in-sync replicas, and the topic's configs. NOT_FOUND for an
   // unknown topic.
   absl::StatusOr<TopicDescription> DescribeTopic(absl::string_view name, absl::Duration timeout);
+
+  // The cluster id the brokers report (names the log in cursor tokens).
+  absl::StatusOr<std::string> ClusterId(absl::Duration timeout);
 
   // Deletes a topic; NOT_FOUND when it does not exist.
   absl::Status DeleteTopic(absl::string_view name, absl::Duration timeout);

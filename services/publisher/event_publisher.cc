@@ -1,0 +1,317 @@
+#include "services/publisher/event_publisher.h"
+
+#include <atomic>
+#include <map>
+#include <thread>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/events/record_codec.h"
+#include "common/kafka/producer.h"
+#include "common/kafka/topic_admin.h"
+#include "common/kafka/transactional_producer.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/publisher/dedup_index.h"
+#include "services/publisher/log_follower.h"
+
+namespace coop::publisher {
+namespace {
+
+using coop::v1::Event;
+using coop::v1::PublishAck;
+using google::protobuf::util::TimeUtil;
+
+// One Publish call waiting for its outcome. Answered exactly once: by the delivery report, or
+// by the deadline watcher when the deadline comes first.
+struct PendingCall {
+  std::atomic<bool> answered{false};
+  EventPublisher::AckCallback done;
+
+  void Answer(absl::StatusOr<PublishAck> result) {
+    if (!answered.exchange(true, std::memory_order_acq_rel)) std::move(done)(std::move(result));
+  }
+};
+
+// Answers calls whose deadline passed before Kafka confirmed them. One thread.
+class DeadlineWatcher {
+ public:
+  DeadlineWatcher() : thread_([this] { Run(); }) {}
+  ~DeadlineWatcher() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    thread_.join();
+  }
+
+  // Returns a key for Remove().
+  std::pair<absl::Time, uint64_t> Add(absl::Time deadline, std::shared_ptr<PendingCall> call) {
+    absl::MutexLock lock(&mu_);
+    const std::pair<absl::Time, uint64_t> key{deadline, next_id_++};
+    calls_.emplace(key, std::move(call));
+    return key;
+  }
+  void Remove(const std::pair<absl::Time, uint64_t>& key) {
+    absl::MutexLock lock(&mu_);
+    calls_.erase(key);
+  }
+
+ private:
+  void Run() {
+    while (true) {
+      std::vector<std::shared_ptr<PendingCall>> expired;
+      {
+        absl::MutexLock lock(&mu_);
+        if (stopping_) return;
+        const absl::Time now = absl::Now();
+        while (!calls_.empty() && calls_.begin()->first.first <= now) {
+          expired.push_back(std::move(calls_.begin()->second));
+          calls_.erase(calls_.begin());
+        }
+        if (expired.empty()) {
+          const absl::Time wake =
+              calls_.empty() ? now + absl::Milliseconds(50)
+                             : std::min(calls_.begin()->first.first, now + absl::Milliseconds(50));
+          mu_.AwaitWithDeadline(absl::Condition(&stopping_), wake);
+        }
+      }
+      for (auto& call : expired) {
+        call->Answer(absl::UnavailableError(
+            "Kafka did not confirm the event before the call's deadline; it may still be "
+            "recorded: retry with the same id"));
+      }
+    }
+  }
+
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 0;
+  std::map<std::pair<absl::Time, uint64_t>, std::shared_ptr<PendingCall>> calls_
+      ABSL_GUARDED_BY(mu_);
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::Status EventPublisherConfig::Validate() const {
+  COOP_RETURN_IF_ERROR(kafka.Validate());
+  if (events_topic.empty()) return absl::InvalidArgumentError("events_topic: must not be empty");
+  if (dedup_window < absl::Minutes(1)) {
+    return absl::InvalidArgumentError("dedup_window: must be at least 1m");
+  }
+  if (instance_id.empty()) return absl::InvalidArgumentError("instance_id: must not be empty");
+  if (delivery_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError("delivery_timeout: must be at least 1s");
+  }
+  if (max_queued_records < 1) {
+    return absl::InvalidArgumentError("max_queued_records: must be at least 1");
+  }
+  return absl::OkStatus();
+}
+
+struct EventPublisher::Impl {
+  EventPublisherConfig config;
+  cursor::LogId log;
+  DedupIndex index{absl::Hours(1)};
+  // Destruction order (reverse of declaration): the producers flush and answer every call
+  // before the watcher and the follower stop.
+  std::unique_ptr<LogFollower> follower;
+  DeadlineWatcher watcher;
+  std::unique_ptr<kafka::TransactionalProducer> batch_producer;
+  std::unique_ptr<kafka::Producer> producer;
+
+  explicit Impl(const EventPublisherConfig& c) : config(c), index(c.dedup_window) {}
+
+  PublishAck MakeAck(const std::string& id, int32_t partition, int64_t offset, absl::Time recorded,
+                     bool duplicate) const {
+    PublishAck ack;
+    ack.set_event_id(id);
+    ack.mutable_position()->set_partition(partition);
+    ack.mutable_position()->set_offset(offset);
+    ack.mutable_position()->set_token(cursor::EncodePosition(log, partition, offset));
+    *ack.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(recorded));
+    ack.set_duplicate(duplicate);
+    return ack;
+  }
+
+  // The answer for an event the index already holds.
+  absl::StatusOr<PublishAck> AnswerRecorded(const Event& event, const EventDigest& digest,
+                                            const RecordedEvent& recorded) const {
+    if (recorded.digest != digest) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          "event id '", event.id(), "' of ", event.source(),
+          " was already recorded with different content at partition ", recorded.partition,
+          " offset ", recorded.offset, "; use a new id for a new event"));
+    }
+    return MakeAck(event.id(), recorded.partition, recorded.offset, recorded.recorded_time, true);
+  }
+};
+
+EventPublisher::EventPublisher(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+EventPublisher::~EventPublisher() = default;
+
+absl::StatusOr<std::unique_ptr<EventPublisher>> EventPublisher::Create(
+    const EventPublisherConfig& config) {
+  COOP_RETURN_IF_ERROR(config.Validate());
+  auto impl = std::make_unique<Impl>(config);
+
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin,
+                        kafka::TopicAdmin::Create(config.kafka));
+  COOP_ASSIGN_OR_RETURN(impl->log.cluster_id, admin->ClusterId(config.startup_timeout));
+  impl->log.topic = config.events_topic;
+
+  kafka::KafkaConfig producer_config = config.kafka;
+  // Ours unless the operator set them.
+  producer_config.properties.try_emplace(
+      "message.timeout.ms", absl::StrCat(absl::ToInt64Milliseconds(config.delivery_timeout)));
+  producer_config.properties.try_emplace("queue.buffering.max.messages",
+                                         absl::StrCat(config.max_queued_records));
+  COOP_ASSIGN_OR_RETURN(impl->producer, kafka::Producer::Create(producer_config));
+  COOP_ASSIGN_OR_RETURN(impl->batch_producer,
+                        kafka::TransactionalProducer::Create(
+                            producer_config, absl::StrCat("coop-publisher-", config.instance_id),
+                            config.startup_timeout));
+  COOP_ASSIGN_OR_RETURN(impl->follower, LogFollower::Start(config.kafka, config.events_topic,
+                                                           &impl->index, config.startup_timeout));
+  return std::unique_ptr<EventPublisher>(new EventPublisher(std::move(impl)));
+}
+
+const cursor::LogId& EventPublisher::log() const { return impl_->log; }
+int64_t EventPublisher::QueueDepth() const { return impl_->producer->OutstandingRecords(); }
+
+void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done) {
+  Impl& impl = *impl_;
+  const absl::Time now = absl::Now();
+  *event.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
+  const EventDigest digest = DigestEvent(event);
+
+  auto call = std::make_shared<PendingCall>();
+  call->done = std::move(done);
+  auto answer_now = [&call](absl::StatusOr<PublishAck> result) { call->Answer(std::move(result)); };
+
+  RecordedEvent recorded;
+  switch (impl.index.TryClaim(event.source(), event.id(), &recorded)) {
+    case DedupIndex::Claim::kRecorded:
+      answer_now(impl.AnswerRecorded(event, digest, recorded));
+      return;
+    case DedupIndex::Claim::kInFlight:
+      answer_now(
+          absl::UnavailableError(absl::StrCat("event id '", event.id(),
+                                              "' is being recorded by another call right now; "
+                                              "retry shortly with the same id")));
+      return;
+    case DedupIndex::Claim::kClaimed:
+      break;
+  }
+
+  absl::StatusOr<kafka::KafkaRecord> record = events::EncodeRecord(event);
+  if (!record.ok()) {
+    impl.index.Release(event.source(), event.id());
+    answer_now(record.status());
+    return;
+  }
+  const auto watch_key = impl.watcher.Add(deadline, call);
+  const std::string source = event.source();
+  const std::string id = event.id();
+  absl::Status queued = impl.producer->Produce(
+      impl.config.events_topic, *record,
+      [&impl, call, watch_key, source, id, now,
+       digest](absl::StatusOr<kafka::RecordPosition> position) {
+        impl.watcher.Remove(watch_key);
+        if (!position.ok()) {
+          impl.index.Release(source, id);
+          call->Answer(position.status());
+          return;
+        }
+        impl.index.Record(
+            source, id,
+            RecordedEvent{.digest = digest,
+                          .partition = position->partition,
+                          .offset = position->offset,
+                          .recorded_time = absl::FromUnixMillis(absl::ToUnixMillis(now))});
+        call->Answer(impl.MakeAck(id, position->partition, position->offset,
+                                  absl::FromUnixMillis(absl::ToUnixMillis(now)), false));
+      });
+  if (!queued.ok()) {
+    impl.watcher.Remove(watch_key);
+    impl.index.Release(event.source(), event.id());
+    answer_now(queued);
+  }
+}
+
+absl::StatusOr<std::vector<PublishAck>> EventPublisher::PublishBatch(std::vector<Event> events,
+                                                                     absl::Time deadline) {
+  Impl& impl = *impl_;
+  const absl::Time now = absl::Now();
+  std::vector<std::optional<PublishAck>> acks(events.size());
+  std::vector<size_t> claimed;
+  auto release_claimed = [&] {
+    for (size_t i : claimed) impl.index.Release(events[i].source(), events[i].id());
+  };
+
+  for (size_t i = 0; i < events.size(); ++i) {
+    Event& event = events[i];
+    *event.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
+    RecordedEvent recorded;
+    switch (impl.index.TryClaim(event.source(), event.id(), &recorded)) {
+      case DedupIndex::Claim::kRecorded: {
+        absl::StatusOr<PublishAck> ack = impl.AnswerRecorded(event, DigestEvent(event), recorded);
+        if (!ack.ok()) {
+          release_claimed();
+          return absl::Status(ack.status().code(),
+                              absl::StrCat("events[", i, "]: ", ack.status().message()));
+        }
+        acks[i] = *std::move(ack);
+        break;
+      }
+      case DedupIndex::Claim::kInFlight:
+        release_claimed();
+        return absl::UnavailableError(absl::StrCat(
+            "events[", i, "]: event id '", event.id(),
+            "' is being recorded by another call right now; retry shortly with the same ids"));
+      case DedupIndex::Claim::kClaimed:
+        claimed.push_back(i);
+        break;
+    }
+  }
+
+  std::vector<kafka::KafkaRecord> records;
+  for (size_t i : claimed) {
+    absl::StatusOr<kafka::KafkaRecord> record = events::EncodeRecord(events[i]);
+    if (!record.ok()) {
+      release_claimed();
+      return absl::Status(record.status().code(),
+                          absl::StrCat("events[", i, "]: ", record.status().message()));
+    }
+    records.push_back(*std::move(record));
+  }
+  if (!records.empty()) {
+    absl::StatusOr<std::vector<kafka::RecordPosition>> positions =
+        impl.batch_producer->WriteAll(impl.config.events_topic, records, deadline - absl::Now());
+    if (!positions.ok()) {
+      release_claimed();
+      return positions.status();
+    }
+    const absl::Time recorded = absl::FromUnixMillis(absl::ToUnixMillis(now));
+    for (size_t k = 0; k < claimed.size(); ++k) {
+      const Event& event = events[claimed[k]];
+      const kafka::RecordPosition& position = (*positions)[k];
+      impl.index.Record(event.source(), event.id(),
+                        RecordedEvent{.digest = DigestEvent(event),
+                                      .partition = position.partition,
+                                      .offset = position.offset,
+                                      .recorded_time = recorded});
+      acks[claimed[k]] =
+          impl.MakeAck(event.id(), position.partition, position.offset, recorded, false);
+    }
+  }
+  std::vector<PublishAck> result;
+  result.reserve(acks.size());
+  for (auto& ack : acks) result.push_back(*std::move(ack));
+  return result;
+}
+
+}  // namespace coop::publisher

@@ -1,0 +1,140 @@
+// coop-publisher: the gRPC publish service. Reads flags, starts things, waits for SIGTERM or
+// SIGINT, then shuts down gracefully: stops accepting calls, answers every call in flight (ack
+// or error), flushes the producer, exits 0. All logic lives in the libraries.
+#include <csignal>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/policy.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/publisher/event_publisher.h"
+#include "services/publisher/publisher_service.h"
+#include "services/publisher/server_credentials.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address to listen on (host:port)");
+ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka brokers, host:port,...");
+ABSL_FLAG(std::vector<std::string>, kafka_property, {},
+          "librdkafka properties name=value,... (e.g. security.protocol=SASL_SSL)");
+ABSL_FLAG(std::string, events_topic, "coop.events", "The event log topic");
+ABSL_FLAG(std::string, instance_id, "publisher-1",
+          "Stable id of this instance, unique among instances (Kafka transactional id)");
+ABSL_FLAG(absl::Duration, dedup_window, absl::Hours(24 * 7),
+          "Retries of an event id within this window are answered from the log");
+ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(30),
+          "How long Kafka may take to confirm a record");
+ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
+ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM); with --tls_key");
+ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA bundle (PEM) that client certificates must chain to; enables mutual TLS");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "Serve without TLS (local use only); API keys then travel in clear text");
+ABSL_FLAG(std::string, anonymous_principal, "",
+          "Policy principal that calls without credentials become (local use only)");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
+          "How long shutdown waits for calls in flight");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  spdlog::critical("cannot start: {}", status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage("coop-publisher --policy=FILE [flags]: the gRPC publish service");
+  absl::ParseCommandLine(argc, argv);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  // SIGTERM/SIGINT are handled by sigwait below; block them in every thread started later.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  coop::publisher::EventPublisherConfig config;
+  config.kafka.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
+  config.kafka.client_id = absl::StrCat("coop-publisher-", absl::GetFlag(FLAGS_instance_id));
+  for (const std::string& property : absl::GetFlag(FLAGS_kafka_property)) {
+    const size_t eq = property.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(absl::InvalidArgumentError(
+          absl::StrCat("--kafka_property: '", property, "' is not name=value")));
+    }
+    config.kafka.properties[property.substr(0, eq)] = property.substr(eq + 1);
+  }
+  config.events_topic = absl::GetFlag(FLAGS_events_topic);
+  config.instance_id = absl::GetFlag(FLAGS_instance_id);
+  config.dedup_window = absl::GetFlag(FLAGS_dedup_window);
+  config.delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
+
+  if (absl::GetFlag(FLAGS_policy).empty()) {
+    return Fail(absl::InvalidArgumentError("--policy: required (see common/auth/README.md)"));
+  }
+  absl::StatusOr<coop::auth::Policy> policy = coop::auth::Policy::Load(absl::GetFlag(FLAGS_policy));
+  if (!policy.ok()) return Fail(policy.status());
+  absl::StatusOr<coop::auth::Authenticator> authenticator = coop::auth::Authenticator::Create(
+      *std::move(policy), {.anonymous_principal_id = absl::GetFlag(FLAGS_anonymous_principal)});
+  if (!authenticator.ok()) return Fail(authenticator.status());
+
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      coop::publisher::MakeServerCredentials({
+          .cert_file = absl::GetFlag(FLAGS_tls_cert),
+          .key_file = absl::GetFlag(FLAGS_tls_key),
+          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
+          .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext),
+      });
+  if (!credentials.ok()) return Fail(credentials.status());
+  if (absl::GetFlag(FLAGS_insecure_plaintext)) {
+    spdlog::warn("serving PLAIN TEXT without TLS: for local use only");
+  }
+  if (authenticator->anonymous_enabled()) {
+    spdlog::warn("ANONYMOUS calls accepted as principal '{}': for local use only",
+                 absl::GetFlag(FLAGS_anonymous_principal));
+  }
+
+  absl::StatusOr<std::unique_ptr<coop::publisher::EventPublisher>> publisher =
+      coop::publisher::EventPublisher::Create(config);
+  if (!publisher.ok()) return Fail(publisher.status());
+
+  coop::publisher::PublisherService service(publisher->get(), &*authenticator, {});
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen), " (address in use?)")));
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("publisher serving listen={} port={} kafka={} topic={} instance={}",
+               absl::GetFlag(FLAGS_listen), port, config.kafka.bootstrap_servers,
+               config.events_topic, config.instance_id);
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("signal {}: shutting down, answering calls in flight", signal);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  server.reset();
+  publisher->reset();  // Flushes the producers.
+  spdlog::info("stopped");
+  return 0;
+}

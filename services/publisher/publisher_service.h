@@ -1,0 +1,68 @@
+// coop.v1.Publisher over gRPC (callback API): authenticates the caller, validates each event,
+// checks the caller's scope, stamps the source from the identity and hands the event to
+// EventPublisher. Thread-safe; one instance serves all calls.
+#ifndef COOP_SERVICES_PUBLISHER_PUBLISHER_SERVICE_H_
+#define COOP_SERVICES_PUBLISHER_PUBLISHER_SERVICE_H_
+
+#include <cstdint>
+
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "common/auth/authenticator.h"
+#include "coop/v1/publisher.grpc.pb.h"
+#include "services/publisher/event_publisher.h"
+#include "services/publisher/validation/event_validator.h"
+
+namespace coop::publisher {
+
+struct PublisherServiceOptions {
+  ValidationLimits limits;
+  // Events in one PublishBatch (publisher.proto: 1..500).
+  int32_t max_batch_events = 500;
+  // Batches being written at once; more are refused with RESOURCE_EXHAUSTED.
+  int32_t max_concurrent_batches = 8;
+  // Unanswered events per PublishStream before the server stops reading (flow control).
+  int32_t stream_max_in_flight = 1000;
+  // Deadline for a call that has none, and for each event of a stream.
+  absl::Duration default_deadline = absl::Seconds(30);
+};
+
+class PublisherService final : public coop::v1::Publisher::CallbackService {
+ public:
+  // `publisher` and `authenticator` must outlive the service.
+  PublisherService(EventPublisher* publisher, const auth::Authenticator* authenticator,
+                   PublisherServiceOptions options);
+  // Waits for running batches.
+  ~PublisherService() override;
+
+  grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
+                                    const coop::v1::PublishRequest* request,
+                                    coop::v1::PublishResponse* response) override;
+  grpc::ServerUnaryReactor* PublishBatch(grpc::CallbackServerContext* context,
+                                         const coop::v1::PublishBatchRequest* request,
+                                         coop::v1::PublishBatchResponse* response) override;
+  grpc::ServerBidiReactor<coop::v1::PublishStreamRequest, coop::v1::PublishStreamResponse>*
+  PublishStream(grpc::CallbackServerContext* context) override;
+
+  // Validates `event` (path `prefix`), checks `principal`'s scope and sets the source. The
+  // checks every call makes before anything is written; used by the stream reactor too.
+  absl::Status Admit(const auth::Principal& principal, absl::string_view prefix,
+                     coop::v1::Event& event) const;
+
+  EventPublisher& publisher() const { return *publisher_; }
+  const auth::Authenticator& authenticator() const { return *authenticator_; }
+  const PublisherServiceOptions& options() const { return options_; }
+
+ private:
+  EventPublisher* const publisher_;
+  const auth::Authenticator* const authenticator_;
+  const PublisherServiceOptions options_;
+
+  absl::Mutex mu_;
+  int32_t running_batches_ ABSL_GUARDED_BY(mu_) = 0;
+};
+
+}  // namespace coop::publisher
+
+#endif  // COOP_SERVICES_PUBLISHER_PUBLISHER_SERVICE_H_
