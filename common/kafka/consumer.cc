@@ -84,31 +84,49 @@ absl::StatusOr<int32_t> Consumer::PartitionCount(absl::string_view topic, absl::
   return absl::NotFoundError(absl::StrCat("topic '", topic, "' does not exist"));
 }
 
-absl::StatusOr<std::map<int32_t, int64_t>> Consumer::OffsetsForTime(absl::string_view topic,
-                                                                    int32_t partitions,
-                                                                    absl::Time time,
-                                                                    absl::Duration timeout) {
+namespace {
+
+// One ListOffsets round trip per leader: for each partition the offset of the first record with
+// a timestamp >= `timestamp_ms`, -1 for none; `timestamp_ms` -1 asks for the end offset.
+absl::StatusOr<std::map<int32_t, int64_t>> ListOffsets(rd_kafka_t* client, absl::string_view topic,
+                                                       int32_t partitions, int64_t timestamp_ms,
+                                                       absl::Duration timeout) {
   const std::string topic_name(topic);
   internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(partitions));
   for (int32_t p = 0; p < partitions; ++p) {
     // offsets_for_times reads the timestamp to look up from the offset field.
-    rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), p)->offset =
-        absl::ToUnixMillis(time);
+    rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), p)->offset = timestamp_ms;
   }
   const rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(
-      impl_->client.get(), list.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+      client, list.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return KafkaErrorToStatus(err, absl::StrCat("offsets for time in ", topic));
+    return KafkaErrorToStatus(err, absl::StrCat("list offsets of ", topic));
   }
   std::map<int32_t, int64_t> offsets;
   for (int i = 0; i < list->cnt; ++i) {
     const rd_kafka_topic_partition_t& entry = list->elems[i];
     if (entry.err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaErrorToStatus(
-          entry.err, absl::StrCat("offsets for time in ", topic, "[", entry.partition, "]"));
+      return KafkaErrorToStatus(entry.err,
+                                absl::StrCat("list offsets of ", topic, "[", entry.partition, "]"));
     }
+    offsets[entry.partition] = entry.offset;
+  }
+  return offsets;
+}
+
+}  // namespace
+
+absl::StatusOr<std::map<int32_t, int64_t>> Consumer::OffsetsForTime(absl::string_view topic,
+                                                                    int32_t partitions,
+                                                                    absl::Time time,
+                                                                    absl::Duration timeout) {
+  absl::StatusOr<std::map<int32_t, int64_t>> offsets =
+      ListOffsets(impl_->client.get(), topic, partitions, absl::ToUnixMillis(time), timeout);
+  if (offsets.ok()) {
     // -1: no record that late; start at the end.
-    offsets[entry.partition] = entry.offset >= 0 ? entry.offset : kOffsetEnd;
+    for (auto& [partition, offset] : *offsets) {
+      if (offset < 0) offset = kOffsetEnd;
+    }
   }
   return offsets;
 }
@@ -116,20 +134,7 @@ absl::StatusOr<std::map<int32_t, int64_t>> Consumer::OffsetsForTime(absl::string
 absl::StatusOr<std::map<int32_t, int64_t>> Consumer::EndOffsets(absl::string_view topic,
                                                                 int32_t partitions,
                                                                 absl::Duration timeout) {
-  const std::string topic_name(topic);
-  std::map<int32_t, int64_t> offsets;
-  for (int32_t p = 0; p < partitions; ++p) {
-    int64_t low = 0;
-    int64_t high = 0;
-    const rd_kafka_resp_err_t err =
-        rd_kafka_query_watermark_offsets(impl_->client.get(), topic_name.c_str(), p, &low, &high,
-                                         static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-      return KafkaErrorToStatus(err, absl::StrCat("end offset of ", topic, "[", p, "]"));
-    }
-    offsets[p] = high;
-  }
-  return offsets;
+  return ListOffsets(impl_->client.get(), topic, partitions, RD_KAFKA_OFFSET_END, timeout);
 }
 
 absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration timeout) {

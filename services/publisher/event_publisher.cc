@@ -1,6 +1,7 @@
 #include "services/publisher/event_publisher.h"
 
 #include <atomic>
+#include <deque>
 #include <map>
 #include <thread>
 #include <utility>
@@ -9,9 +10,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "common/events/record_codec.h"
+#include "common/kafka/consumer.h"
 #include "common/kafka/producer.h"
 #include "common/kafka/topic_admin.h"
 #include "common/kafka/transactional_producer.h"
+#include "common/rpc/status_conversion.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/publisher/dedup_index.h"
@@ -21,6 +24,18 @@ namespace coop::publisher {
 namespace {
 
 using coop::v1::Event;
+
+constexpr absl::Duration kQueueFullRetryDelay = absl::Milliseconds(500);
+
+// The answer when the queue in front of Kafka is full (Kafka slow or away): nothing was
+// written, come back soon.
+absl::Status QueueFull(int64_t limit) {
+  return rpc::WithRetryDelay(
+      absl::ResourceExhaustedError(absl::StrCat("the publisher's Kafka queue is full (", limit,
+                                                " events); the event was not written: retry "
+                                                "after the delay")),
+      kQueueFullRetryDelay);
+}
 using coop::v1::PublishAck;
 using google::protobuf::util::TimeUtil;
 
@@ -113,6 +128,13 @@ absl::Status EventPublisherConfig::Validate() const {
 }
 
 struct EventPublisher::Impl {
+  // An event waiting for the log to be read up to its current end (cross-instance dedup).
+  struct Waiting {
+    Event event;
+    absl::Time deadline;
+    AckCallback done;
+  };
+
   EventPublisherConfig config;
   cursor::LogId log;
   DedupIndex index{absl::Hours(1)};
@@ -123,7 +145,90 @@ struct EventPublisher::Impl {
   std::unique_ptr<kafka::TransactionalProducer> batch_producer;
   std::unique_ptr<kafka::Producer> producer;
 
+  // Cross-instance dedup: events wait here until the follower has read the log up to the end
+  // offsets taken after they arrived. One thread serves them in groups.
+  std::unique_ptr<kafka::Consumer> end_reader;  // Used by sync_thread only.
+  absl::Mutex sync_mu;
+  std::deque<Waiting> sync_queue ABSL_GUARDED_BY(sync_mu);
+  // Events in sync_queue plus those the sync thread holds: what max_queued_records bounds.
+  int64_t sync_waiting ABSL_GUARDED_BY(sync_mu) = 0;
+  bool sync_stopping ABSL_GUARDED_BY(sync_mu) = false;
+  std::thread sync_thread;
+
   explicit Impl(const EventPublisherConfig& c) : config(c), index(c.dedup_window) {}
+  ~Impl() { StopSync(); }
+
+  void StopSync() {
+    if (!sync_thread.joinable()) return;
+    {
+      absl::MutexLock lock(&sync_mu);
+      sync_stopping = true;
+    }
+    sync_thread.join();
+  }
+
+  // Claims and writes `event` (the log is known to be read far enough).
+  void PublishNow(Event event, absl::Time deadline, AckCallback done);
+
+  void SyncLoop() {
+    while (true) {
+      std::deque<Waiting> group;
+      {
+        absl::MutexLock lock(&sync_mu);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu) {
+          return sync_stopping || !sync_queue.empty();
+        };
+        sync_mu.Await(absl::Condition(&ready));
+        if (sync_stopping) {
+          group.swap(sync_queue);
+          for (Waiting& waiting : group) {
+            std::move(waiting.done)(absl::UnavailableError(
+                "the publisher is shutting down; the event was not written: retry"));
+          }
+          return;
+        }
+        group.swap(sync_queue);
+      }
+      absl::Time first_deadline = absl::InfiniteFuture();
+      for (const Waiting& waiting : group) {
+        first_deadline = std::min(first_deadline, waiting.deadline);
+      }
+      absl::StatusOr<std::map<int32_t, int64_t>> ends =
+          end_reader->EndOffsets(config.events_topic, follower->partitions(),
+                                 std::max(first_deadline - absl::Now(), absl::Milliseconds(1)));
+      absl::Status synced = ends.status();
+      if (ends.ok() && !follower->AwaitReadUpTo(*ends, first_deadline)) {
+        synced = absl::UnavailableError("reading the event log to check for duplicates timed out");
+      }
+      if (synced.ok()) {
+        const int64_t handed_on = static_cast<int64_t>(group.size());
+        for (Waiting& waiting : group) {
+          PublishNow(std::move(waiting.event), waiting.deadline, std::move(waiting.done));
+        }
+        absl::MutexLock lock(&sync_mu);
+        sync_waiting -= handed_on;
+        continue;
+      }
+      // Kafka is away: answer what is due, keep the rest for the next try.
+      std::deque<Waiting> keep;
+      const absl::Time now = absl::Now();
+      for (Waiting& waiting : group) {
+        if (waiting.deadline <= now + absl::Milliseconds(100)) {
+          std::move(waiting.done)(absl::UnavailableError(
+              absl::StrCat("cannot check the event log for duplicates (", synced.message(),
+                           "); the event was not written: retry with the same id")));
+        } else {
+          keep.push_back(std::move(waiting));
+        }
+      }
+      absl::SleepFor(absl::Milliseconds(100));
+      absl::MutexLock lock(&sync_mu);
+      sync_waiting -= static_cast<int64_t>(group.size() - keep.size());
+      for (auto it = keep.rbegin(); it != keep.rend(); ++it) {
+        sync_queue.push_front(std::move(*it));
+      }
+    }
+  }
 
   PublishAck MakeAck(const std::string& id, int32_t partition, int64_t offset, absl::Time recorded,
                      bool duplicate) const {
@@ -176,6 +281,14 @@ absl::StatusOr<std::unique_ptr<EventPublisher>> EventPublisher::Create(
                             config.startup_timeout));
   COOP_ASSIGN_OR_RETURN(impl->follower, LogFollower::Start(config.kafka, config.events_topic,
                                                            &impl->index, config.startup_timeout));
+  if (config.cross_instance_dedup) {
+    COOP_ASSIGN_OR_RETURN(impl->end_reader, kafka::Consumer::Create(config.kafka, {}));
+    // Looks the topic up once so that the client knows its leaders: offsets_for_times does not
+    // fetch metadata for a topic the client has never seen.
+    COOP_RETURN_IF_ERROR(
+        impl->end_reader->PartitionCount(config.events_topic, config.startup_timeout).status());
+    impl->sync_thread = std::thread([raw = impl.get()] { raw->SyncLoop(); });
+  }
   return std::unique_ptr<EventPublisher>(new EventPublisher(std::move(impl)));
 }
 
@@ -183,7 +296,24 @@ const cursor::LogId& EventPublisher::log() const { return impl_->log; }
 int64_t EventPublisher::QueueDepth() const { return impl_->producer->OutstandingRecords(); }
 
 void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done) {
-  Impl& impl = *impl_;
+  if (!impl_->config.cross_instance_dedup) {
+    impl_->PublishNow(std::move(event), deadline, std::move(done));
+    return;
+  }
+  {
+    absl::MutexLock lock(&impl_->sync_mu);
+    // Bounded like the producer queue: while Kafka is away, events wait here, not there.
+    if (impl_->sync_waiting < impl_->config.max_queued_records) {
+      ++impl_->sync_waiting;
+      impl_->sync_queue.push_back({std::move(event), deadline, std::move(done)});
+      return;
+    }
+  }
+  std::move(done)(QueueFull(impl_->config.max_queued_records));
+}
+
+void EventPublisher::Impl::PublishNow(Event event, absl::Time deadline, AckCallback done) {
+  Impl& impl = *this;
   const absl::Time now = absl::Now();
   *event.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
   const EventDigest digest = DigestEvent(event);
@@ -238,6 +368,9 @@ void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done)
   if (!queued.ok()) {
     impl.watcher.Remove(watch_key);
     impl.index.Release(event.source(), event.id());
+    if (queued.code() == absl::StatusCode::kResourceExhausted) {
+      queued = QueueFull(impl.config.max_queued_records);
+    }
     answer_now(queued);
   }
 }

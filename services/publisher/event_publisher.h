@@ -36,8 +36,14 @@ struct EventPublisherConfig {
   // How long Kafka may take to confirm a record before it is failed (librdkafka
   // message.timeout.ms); calls with a shorter deadline answer UNAVAILABLE at their deadline.
   absl::Duration delivery_timeout = absl::Seconds(30);
-  // Records queued in the producer before Publish answers RESOURCE_EXHAUSTED (bounds memory).
+  // Events waiting for Kafka (in the producer queue, and before it while the log is being read
+  // for cross-instance dedup) before Publish answers RESOURCE_EXHAUSTED: bounds memory.
   int32_t max_queued_records = 100000;
+  // Before answering "not seen yet", read the log up to its current end, so that an event
+  // another publisher instance acknowledged is recognised as a duplicate. Costs one Kafka
+  // round trip per group of concurrently arriving events; off only when a single instance
+  // writes the topic.
+  bool cross_instance_dedup = true;
   // How long start-up may take (connecting, loading the dedup window).
   absl::Duration startup_timeout = absl::Seconds(60);
 

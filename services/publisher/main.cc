@@ -17,6 +17,7 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "services/publisher/event_publisher.h"
+#include "services/publisher/metrics.h"
 #include "services/publisher/publisher_service.h"
 #include "services/publisher/server_credentials.h"
 #include "spdlog/spdlog.h"
@@ -41,6 +42,8 @@ ABSL_FLAG(bool, insecure_plaintext, false,
           "Serve without TLS (local use only); API keys then travel in clear text");
 ABSL_FLAG(std::string, anonymous_principal, "",
           "Policy principal that calls without credentials become (local use only)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
+          "HTTP address (host:port) serving Prometheus metrics at /metrics; empty disables");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "How long shutdown waits for calls in flight");
 
@@ -110,7 +113,22 @@ int main(int argc, char** argv) {
       coop::publisher::EventPublisher::Create(config);
   if (!publisher.ok()) return Fail(publisher.status());
 
-  coop::publisher::PublisherService service(publisher->get(), &*authenticator, {});
+  coop::publisher::EventPublisher* event_publisher = publisher->get();
+  coop::publisher::PublisherMetrics metrics({
+      .producer_queue_depth = [event_publisher] { return event_publisher->QueueDepth(); },
+  });
+  // Destroyed before the publisher: its scrapes read the producer's queue depth.
+  std::unique_ptr<coop::publisher::MetricsServer> metrics_server;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    absl::StatusOr<std::unique_ptr<coop::publisher::MetricsServer>> started =
+        coop::publisher::MetricsServer::Start(absl::GetFlag(FLAGS_metrics_listen), metrics);
+    if (!started.ok()) return Fail(started.status());
+    metrics_server = *std::move(started);
+    spdlog::info("metrics at http://{}/metrics port={}", absl::GetFlag(FLAGS_metrics_listen),
+                 metrics_server->port());
+  }
+
+  coop::publisher::PublisherService service(publisher->get(), &*authenticator, {}, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
@@ -134,6 +152,7 @@ int main(int argc, char** argv) {
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
   server.reset();
+  metrics_server.reset();
   publisher->reset();  // Flushes the producers.
   spdlog::info("stopped");
   return 0;

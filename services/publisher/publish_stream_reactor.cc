@@ -8,7 +8,7 @@
 namespace coop::publisher {
 
 PublishStreamReactor::PublishStreamReactor(grpc::CallbackServerContext* context,
-                                           const PublisherService* service)
+                                           PublisherService* service)
     : service_(service) {
   absl::StatusOr<auth::Principal> principal = service_->authenticator().Authenticate(*context);
   absl::MutexLock lock(&mu_);
@@ -23,6 +23,7 @@ PublishStreamReactor::PublishStreamReactor(grpc::CallbackServerContext* context,
 }
 
 void PublishStreamReactor::OnReadDone(bool ok) {
+  const absl::Time read_time = absl::Now();
   if (!ok) {
     absl::MutexLock lock(&mu_);
     reading_ = false;
@@ -30,7 +31,11 @@ void PublishStreamReactor::OnReadDone(bool ok) {
     MaybeFinish();
     return;
   }
+  PublisherMetrics& metrics = service_->metrics();
+  const PublisherMetrics::EventType type = metrics.TypeOf(request_.event());
   if (request_.sequence() <= last_sequence_) {
+    metrics.RecordStreamEvent(type, absl::StatusCode::kInvalidArgument, EventFlag::kInvalid,
+                              absl::Now() - read_time);
     absl::MutexLock lock(&mu_);
     reading_ = false;
     reads_done_ = true;
@@ -52,15 +57,21 @@ void PublishStreamReactor::OnReadDone(bool ok) {
     ++in_flight_;
   }
   if (!admitted.ok()) {
+    metrics.RecordStreamEvent(type, admitted.code(), EventFlagOf(admitted),
+                              absl::Now() - read_time);
     coop::v1::PublishStreamResponse response;
     response.set_sequence(sequence);
     response.set_event_id(event_id);
     *response.mutable_error() = rpc::ToErrorStatus(admitted);
     Answered(std::move(response));
   } else {
+    metrics.AddInFlight(1);
     service_->publisher().Publish(
         std::move(event), absl::Now() + service_->options().default_deadline,
-        [this, sequence, event_id](absl::StatusOr<coop::v1::PublishAck> ack) {
+        [this, sequence, event_id, type, read_time](absl::StatusOr<coop::v1::PublishAck> ack) {
+          service_->metrics().AddInFlight(-1);
+          service_->metrics().RecordStreamEvent(type, ack.status().code(), EventFlagOf(ack),
+                                                absl::Now() - read_time);
           coop::v1::PublishStreamResponse response;
           response.set_sequence(sequence);
           response.set_event_id(event_id);
@@ -138,6 +149,7 @@ void PublishStreamReactor::MaybeFinish() {
 void PublishStreamReactor::FinishOnce(const grpc::Status& status) {
   if (finished_) return;
   finished_ = true;
+  service_->metrics().RecordStreamCall(static_cast<absl::StatusCode>(status.error_code()));
   Finish(status);
 }
 
@@ -163,7 +175,10 @@ void PublishStreamReactor::MaybeDelete() {
     // Mark so a concurrent caller cannot also see `last`.
     if (last) in_flight_ = -1;
   }
-  if (last) delete this;
+  if (!last) return;
+  PublisherService* service = service_;
+  delete this;
+  service->StreamReactorDeleted();
 }
 
 }  // namespace coop::publisher

@@ -5,6 +5,9 @@
 // queue behind it (bounded by the in-flight limit). After the client half-closes, every event
 // still in flight is answered, then the stream finishes OK. The reactor deletes itself when
 // gRPC is done with it (OnDone) and no publish callback can reach it any more.
+//
+// Metrics: each event is counted when answered, with its latency since it was read; the call
+// when it finishes.
 #ifndef COOP_SERVICES_PUBLISHER_PUBLISH_STREAM_REACTOR_H_
 #define COOP_SERVICES_PUBLISHER_PUBLISH_STREAM_REACTOR_H_
 
@@ -22,7 +25,8 @@ namespace coop::publisher {
 class PublishStreamReactor final : public grpc::ServerBidiReactor<coop::v1::PublishStreamRequest,
                                                                   coop::v1::PublishStreamResponse> {
  public:
-  PublishStreamReactor(grpc::CallbackServerContext* context, const PublisherService* service);
+  // Created by `service`, which waits in its destructor until this is deleted.
+  PublishStreamReactor(grpc::CallbackServerContext* context, PublisherService* service);
 
   void OnReadDone(bool ok) override;
   void OnWriteDone(bool ok) override;
@@ -39,7 +43,7 @@ class PublishStreamReactor final : public grpc::ServerBidiReactor<coop::v1::Publ
   void MaybeDelete();
   void Answered(coop::v1::PublishStreamResponse response);
 
-  const PublisherService* const service_;
+  PublisherService* const service_;
   std::optional<auth::Principal> principal_;
 
   // Only the reader (OnReadDone, and the one StartRead it issues) touches request_.

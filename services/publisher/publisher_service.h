@@ -1,10 +1,13 @@
 // coop.v1.Publisher over gRPC (callback API): authenticates the caller, validates each event,
 // checks the caller's scope, stamps the source from the identity and hands the event to
-// EventPublisher. Thread-safe; one instance serves all calls.
+// EventPublisher. Counts calls and events in PublisherMetrics. Thread-safe; one instance serves
+// all calls.
 #ifndef COOP_SERVICES_PUBLISHER_PUBLISHER_SERVICE_H_
 #define COOP_SERVICES_PUBLISHER_PUBLISHER_SERVICE_H_
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
@@ -12,6 +15,7 @@
 #include "common/auth/authenticator.h"
 #include "coop/v1/publisher.grpc.pb.h"
 #include "services/publisher/event_publisher.h"
+#include "services/publisher/metrics.h"
 #include "services/publisher/validation/event_validator.h"
 
 namespace coop::publisher {
@@ -30,10 +34,12 @@ struct PublisherServiceOptions {
 
 class PublisherService final : public coop::v1::Publisher::CallbackService {
  public:
-  // `publisher` and `authenticator` must outlive the service.
+  // `publisher`, `authenticator` and `metrics` must outlive the service. Without `metrics` the
+  // service records into metrics of its own that nothing serves.
   PublisherService(EventPublisher* publisher, const auth::Authenticator* authenticator,
-                   PublisherServiceOptions options);
-  // Waits for running batches.
+                   PublisherServiceOptions options, PublisherMetrics* metrics = nullptr);
+  // Waits for running batches, and for streams whose events are still being written (a stream
+  // reactor outlives its call until every event it handed to EventPublisher is answered).
   ~PublisherService() override;
 
   grpc::ServerUnaryReactor* Publish(grpc::CallbackServerContext* context,
@@ -53,14 +59,29 @@ class PublisherService final : public coop::v1::Publisher::CallbackService {
   EventPublisher& publisher() const { return *publisher_; }
   const auth::Authenticator& authenticator() const { return *authenticator_; }
   const PublisherServiceOptions& options() const { return options_; }
+  PublisherMetrics& metrics() const { return *metrics_; }
 
  private:
+  friend class PublishStreamReactor;
+
+  // A stream reactor is gone; it no longer touches this service.
+  void StreamReactorDeleted();
+
+  // Answers a PublishBatch call with `status` and counts it, its latency since `start` and
+  // each of its events (`types`, `flags`: one per event of the request).
+  void FinishBatch(grpc::ServerUnaryReactor* reactor, absl::Time start,
+                   const std::vector<PublisherMetrics::EventType>& types,
+                   const std::vector<EventFlag>& flags, const absl::Status& status);
+
   EventPublisher* const publisher_;
   const auth::Authenticator* const authenticator_;
   const PublisherServiceOptions options_;
+  const std::unique_ptr<PublisherMetrics> own_metrics_;  // Only when none was given.
+  PublisherMetrics* const metrics_;
 
   absl::Mutex mu_;
   int32_t running_batches_ ABSL_GUARDED_BY(mu_) = 0;
+  int32_t stream_reactors_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace coop::publisher

@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/synchronization/notification.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/policy.h"
 #include "common/events/record_codec.h"
@@ -167,6 +168,45 @@ TEST_F(PublisherServiceTest, DuplicateIsRecognisedAfterRestart) {
   EXPECT_TRUE(second.ack().duplicate());
   EXPECT_EQ(second.ack().position().offset(), first.ack().position().offset());
   EXPECT_EQ(RecordCount(), 1);
+}
+
+// Publishes through `publisher` directly and waits for the answer.
+absl::StatusOr<coop::v1::PublishAck> PublishAndWait(EventPublisher& publisher,
+                                                    coop::v1::Event event) {
+  absl::Notification done;
+  absl::StatusOr<coop::v1::PublishAck> result;
+  publisher.Publish(std::move(event), absl::Now() + kTimeout,
+                    [&](absl::StatusOr<coop::v1::PublishAck> ack) {
+                      result = std::move(ack);
+                      done.Notify();
+                    });
+  done.WaitForNotification();
+  return result;
+}
+
+TEST_F(PublisherServiceTest, SecondInstanceAnswersDuplicateOfFirstInstancesEvent) {
+  EventPublisherConfig other_config = config_;
+  other_config.instance_id = config_.instance_id + "-b";
+  absl::StatusOr<std::unique_ptr<EventPublisher>> other = EventPublisher::Create(other_config);
+  ASSERT_TRUE(other.ok()) << other.status();
+
+  coop::v1::Event event = coop::testing::MemorandumSignedEvent();
+  event.set_source("publishers/mosreg-government");
+  for (int i = 0; i < 5; ++i) {
+    event.set_id(absl::StrCat("mosreg-two-instances-", i));
+    absl::StatusOr<coop::v1::PublishAck> first = PublishAndWait(*publisher_, event);
+    ASSERT_TRUE(first.ok()) << first.status();
+    // Right after the first instance acknowledged, the second one knows.
+    absl::StatusOr<coop::v1::PublishAck> second = PublishAndWait(**other, event);
+    ASSERT_TRUE(second.ok()) << second.status();
+    EXPECT_TRUE(second->duplicate());
+    EXPECT_EQ(second->position().offset(), first->position().offset());
+    // And the other way round, with different content: ALREADY_EXISTS.
+    coop::v1::Event changed = event;
+    changed.mutable_memorandum_signed()->set_title("Изменённый заголовок");
+    EXPECT_EQ(PublishAndWait(**other, changed).status().code(), absl::StatusCode::kAlreadyExists);
+  }
+  EXPECT_EQ(RecordCount(), 5);
 }
 
 TEST_F(PublisherServiceTest, SameIdWithOtherContentIsAlreadyExists) {
