@@ -53,8 +53,10 @@ absl::Status TxnError(rd_kafka_error_t* raw, absl::string_view what) {
 }  // namespace
 
 struct TransactionalProducer::Impl {
-  absl::Mutex mu;  // One transaction at a time.
-  internal::KafkaHandle client ABSL_GUARDED_BY(mu);
+  absl::Mutex mu;
+  // One transaction at a time: the caller that set `busy` owns `client` until it clears it.
+  bool busy ABSL_GUARDED_BY(mu) = false;
+  internal::KafkaHandle client;
 };
 
 TransactionalProducer::TransactionalProducer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -71,7 +73,6 @@ absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Cr
                                                    }));
   rd_kafka_conf_set_dr_msg_cb(conf.get(), &OnDeliveryReport);
   auto impl = std::make_unique<Impl>();
-  absl::MutexLock lock(&impl->mu);
   COOP_ASSIGN_OR_RETURN(impl->client, internal::NewClient(RD_KAFKA_PRODUCER, std::move(conf)));
   COOP_RETURN_IF_ERROR(
       TxnError(rd_kafka_init_transactions(impl->client.get(), Ms(timeout)), "init transactions"));
@@ -81,7 +82,24 @@ absl::StatusOr<std::unique_ptr<TransactionalProducer>> TransactionalProducer::Cr
 absl::StatusOr<std::vector<RecordPosition>> TransactionalProducer::WriteAll(
     absl::string_view topic, const std::vector<KafkaRecord>& records, absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  absl::MutexLock lock(&impl_->mu);
+  // Waiting for the previous transaction counts against this call's deadline too.
+  {
+    absl::MutexLock lock(&impl_->mu);
+    auto idle = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(impl_->mu) { return !impl_->busy; };
+    if (!impl_->mu.AwaitWithDeadline(absl::Condition(&idle), deadline)) {
+      return absl::UnavailableError(
+          "another batch's transaction did not finish before this call's deadline; nothing was "
+          "written: retry");
+    }
+    impl_->busy = true;
+  }
+  struct Release {
+    Impl* impl;
+    ~Release() {
+      absl::MutexLock lock(&impl->mu);
+      impl->busy = false;
+    }
+  } release{impl_.get()};
   rd_kafka_t* rk = impl_->client.get();
   COOP_RETURN_IF_ERROR(TxnError(rd_kafka_begin_transaction(rk), "begin transaction"));
 

@@ -1,9 +1,10 @@
 // Writes groups of records all or nothing, in Kafka transactions: read_committed readers see
 // every record of a group or none.
 //
-// One transaction at a time (librdkafka allows one per producer); concurrent callers queue on a
-// mutex. `transactional_id` must be stable across restarts of one publisher instance and unique
-// among instances: a restarted instance then fences its predecessor's unfinished transaction.
+// One transaction at a time (librdkafka allows one per producer); concurrent callers wait their
+// turn, within their own timeout. `transactional_id` must be stable across restarts of one
+// publisher instance and unique among instances: a restarted instance then fences its
+// predecessor's unfinished transaction.
 #ifndef COOP_COMMON_KAFKA_TRANSACTIONAL_PRODUCER_H_
 #define COOP_COMMON_KAFKA_TRANSACTIONAL_PRODUCER_H_
 

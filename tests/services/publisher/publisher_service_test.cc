@@ -1,8 +1,11 @@
 // Integration: the Publisher gRPC service on a real local port, writing to the real broker.
 #include "services/publisher/publisher_service.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 
 #include "absl/synchronization/notification.h"
@@ -17,6 +20,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/publisher/event_publisher.h"
+#include "services/publisher/server_credentials.h"
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/sample_events.h"
@@ -62,12 +66,17 @@ class PublisherServiceTest : public ::testing::Test {
                                                   PublisherServiceOptions{});
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
+    builder.AddListeningPort("127.0.0.1:0", ServerCredentials(), &port);
     builder.RegisterService(service_.get());
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
+    port_ = port;
     stub_ = coop::v1::Publisher::NewStub(
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port), grpc::InsecureChannelCredentials()));
+  }
+
+  virtual std::shared_ptr<grpc::ServerCredentials> ServerCredentials() {
+    return grpc::InsecureServerCredentials();
   }
 
   void StopServer() {
@@ -122,6 +131,7 @@ class PublisherServiceTest : public ::testing::Test {
   std::unique_ptr<EventPublisher> publisher_;
   std::unique_ptr<PublisherService> service_;
   std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
   std::unique_ptr<coop::v1::Publisher::Stub> stub_;
 };
 
@@ -351,6 +361,90 @@ TEST_F(PublisherServiceTest, StreamSequenceNotIncreasingEndsStreamWithInvalidArg
   while (stream->Read(&response)) {
   }
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
+// The same service over mutual TLS, with the real server credentials code.
+class PublisherTlsTest : public PublisherServiceTest {
+ protected:
+  void SetUp() override {
+    certs_ = absl::StrCat(::testing::TempDir(), "/publisher-tls-certs");
+    ASSERT_EQ(std::system(absl::StrCat(COOP_SOURCE_DIR, "/tests/common/auth/make-test-certs ",
+                                       certs_, " >/dev/null")
+                              .c_str()),
+              0);
+    PublisherServiceTest::SetUp();
+  }
+
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials() override {
+    absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+        MakeServerCredentials({.cert_file = certs_ + "/server.pem",
+                               .key_file = certs_ + "/server.key",
+                               .client_ca_file = certs_ + "/ca.pem"});
+    EXPECT_TRUE(credentials.ok()) << credentials.status();
+    return credentials.ok() ? *credentials : nullptr;
+  }
+
+  // A client presenting the certificate `name` (or none).
+  std::unique_ptr<coop::v1::Publisher::Stub> TlsStub(const std::string& name) {
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = Read(certs_ + "/ca.pem");
+    if (!name.empty()) {
+      options.pem_cert_chain = Read(absl::StrCat(certs_, "/", name, ".pem"));
+      options.pem_private_key = Read(absl::StrCat(certs_, "/", name, ".key"));
+    }
+    return coop::v1::Publisher::NewStub(
+        grpc::CreateChannel(absl::StrCat("localhost:", port_), grpc::SslCredentials(options)));
+  }
+
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::ostringstream contents;
+    contents << in.rdbuf();
+    return contents.str();
+  }
+
+  std::string certs_;
+};
+
+TEST_F(PublisherTlsTest, ClientCertificateIdentifiesThePublisher) {
+  coop::v1::PublishRequest request;
+  *request.mutable_event() = coop::testing::MemorandumSignedEvent();
+  coop::v1::PublishResponse response;
+  const grpc::Status status =
+      TlsStub("mosreg-government")->Publish(Context(nullptr).get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  std::optional<kafka::ConsumedRecord> record =
+      ReadRecord(response.ack().position().partition(), response.ack().position().offset());
+  ASSERT_TRUE(record.has_value());
+  EXPECT_EQ(events::DecodeRecord(record->record)->source(), "publishers/mosreg-government");
+}
+
+TEST_F(PublisherTlsTest, CertificateOfAnotherPrincipalIsOutOfScope) {
+  // The akimat may publish only about KZ-19; the cultural event is about RU-MOW.
+  coop::v1::PublishRequest request;
+  *request.mutable_event() = coop::testing::CulturalEventEvent();
+  coop::v1::PublishResponse response;
+  const grpc::Status status =
+      TlsStub("almaty-region-akimat")->Publish(Context(nullptr).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+}
+
+TEST_F(PublisherTlsTest, UnknownCertificateIsUnauthenticated) {
+  coop::v1::PublishRequest request;
+  *request.mutable_event() = coop::testing::MemorandumSignedEvent();
+  coop::v1::PublishResponse response;
+  const grpc::Status status =
+      TlsStub("stranger")->Publish(Context(nullptr).get(), request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST_F(PublisherTlsTest, ApiKeyWithoutCertificateWorksOverTls) {
+  coop::v1::PublishRequest request;
+  *request.mutable_event() = coop::testing::MemorandumSignedEvent();
+  coop::v1::PublishResponse response;
+  const grpc::Status status =
+      TlsStub("")->Publish(Context(auth::testing::kMosregKey).get(), request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
 }
 
 }  // namespace
