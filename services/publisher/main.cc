@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/policy.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -130,6 +131,8 @@ int main(int argc, char** argv) {
 
   coop::publisher::PublisherService service(publisher->get(), &*authenticator, {}, &metrics);
   grpc::EnableDefaultHealthCheckService(true);
+  // Links the grpc.health.v1 descriptor in, so reflection (and grpcurl) can describe Health.
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;

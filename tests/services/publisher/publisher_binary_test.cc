@@ -1,11 +1,13 @@
-// Integration: the coop-publisher binary answers every event in flight when it gets SIGTERM,
-// then exits 0. Runs the real binary against the single-node test broker.
+// Integration: the coop-publisher binary itself, against the single-node test broker: grpcurl
+// can list and call it through server reflection, it reports health, and on SIGTERM it answers
+// every event in flight and exits 0.
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <memory>
@@ -16,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/kafka/topic_admin.h"
 #include "coop/v1/publisher.grpc.pb.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/common/auth/test_policy.h"
@@ -24,6 +28,8 @@
 
 namespace coop::publisher {
 namespace {
+
+using ::testing::HasSubstr;
 
 // A port that was free a moment ago (the server binds it right after).
 int FreePort() {
@@ -39,7 +45,7 @@ int FreePort() {
   return ntohs(address.sin_port);
 }
 
-class PublisherShutdownTest : public ::testing::Test {
+class PublisherBinaryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     bootstrap_ = coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
@@ -102,7 +108,50 @@ class PublisherShutdownTest : public ::testing::Test {
   std::unique_ptr<coop::v1::Publisher::Stub> stub_;
 };
 
-TEST_F(PublisherShutdownTest, SigtermAnswersEveryEventInFlightAndExitsZero) {
+// Runs grpcurl (installed by tools/bootstrap) with `args`; returns its exit code and output.
+std::pair<int, std::string> Grpcurl(const std::string& args) {
+  const std::string command = absl::StrCat(COOP_GRPCURL, " ", args, " 2>&1");
+  FILE* pipe = popen(command.c_str(), "r");
+  std::string output;
+  char buffer[4096];
+  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
+  const int status = pipe != nullptr ? pclose(pipe) : -1;
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+}
+
+TEST_F(PublisherBinaryTest, GrpcurlListsDescribesAndCallsThroughReflection) {
+  StartServer();
+  const std::string address = absl::StrCat("127.0.0.1:", port_);
+  auto [list_code, services] = Grpcurl(absl::StrCat("-plaintext ", address, " list"));
+  ASSERT_EQ(list_code, 0) << services;
+  EXPECT_THAT(services, HasSubstr("coop.v1.Publisher"));
+  EXPECT_THAT(services, HasSubstr("grpc.health.v1.Health"));
+
+  auto [describe_code, description] =
+      Grpcurl(absl::StrCat("-plaintext ", address, " describe coop.v1.Event"));
+  ASSERT_EQ(describe_code, 0) << description;
+  EXPECT_THAT(description, HasSubstr("memorandum_signed"));
+
+  auto [health_code, health] =
+      Grpcurl(absl::StrCat("-plaintext ", address, " grpc.health.v1.Health/Check"));
+  ASSERT_EQ(health_code, 0) << health;
+  EXPECT_THAT(health, HasSubstr("SERVING"));
+
+  coop::v1::PublishRequest request;
+  *request.mutable_event() = coop::testing::MemorandumSignedEvent();
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(request, &json).ok());
+  const std::string json_path = absl::StrCat(::testing::TempDir(), "/publish-", getpid(), ".json");
+  std::ofstream(json_path) << json;
+  auto [call_code, answer] =
+      Grpcurl(absl::StrCat("-plaintext -H 'authorization: Bearer ", auth::testing::kMosregKey,
+                           "' -d @ ", address, " coop.v1.Publisher/Publish < ", json_path));
+  std::remove(json_path.c_str());
+  ASSERT_EQ(call_code, 0) << answer;
+  EXPECT_THAT(answer, HasSubstr("\"event_id\": \"mosreg-2025-09-10-memorandum\""));
+}
+
+TEST_F(PublisherBinaryTest, SigtermAnswersEveryEventInFlightAndExitsZero) {
   StartServer();
   grpc::ClientContext context;
   context.AddMetadata("authorization", absl::StrCat("Bearer ", auth::testing::kMosregKey));
@@ -116,10 +165,13 @@ TEST_F(PublisherShutdownTest, SigtermAnswersEveryEventInFlightAndExitsZero) {
     ASSERT_TRUE(stream->Write(request));
   }
   stream->WritesDone();
-  ASSERT_EQ(kill(pid_, SIGTERM), 0);
-
+  // Once the first answer is here the server has the call; most events are still in flight.
   std::set<uint64_t> answered;
   coop::v1::PublishStreamResponse response;
+  ASSERT_TRUE(stream->Read(&response));
+  answered.insert(response.sequence());
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+
   while (stream->Read(&response)) {
     EXPECT_TRUE(response.has_ack()) << response.error().message();
     answered.insert(response.sequence());
