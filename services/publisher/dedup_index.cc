@@ -8,20 +8,37 @@
 
 namespace coop::publisher {
 
-EventDigest DigestEvent(const coop::v1::Event& event) {
-  coop::v1::Event canonical = event;
-  canonical.clear_source();
-  canonical.clear_recorded_time();
+namespace {
+
+// SHA-256 of the deterministic serialization of `event` as it is.
+EventDigest DigestSerialized(const coop::v1::Event& event) {
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream coded(&stream);
     coded.SetSerializationDeterministic(true);
-    canonical.SerializeToCodedStream(&coded);
+    event.SerializeToCodedStream(&coded);
   }
   EventDigest digest{};
   unsigned int size = 0;
   EVP_Digest(bytes.data(), bytes.size(), digest.data(), &size, EVP_sha256(), nullptr);
+  return digest;
+}
+
+}  // namespace
+
+EventDigest DigestEvent(const coop::v1::Event& event) {
+  coop::v1::Event canonical = event;
+  return DigestEventInPlace(&canonical);
+}
+
+EventDigest DigestEventInPlace(coop::v1::Event* event) {
+  std::string source = std::move(*event->mutable_source());
+  event->clear_source();
+  google::protobuf::Timestamp* recorded_time = event->release_recorded_time();
+  const EventDigest digest = DigestSerialized(*event);
+  *event->mutable_source() = std::move(source);
+  event->set_allocated_recorded_time(recorded_time);
   return digest;
 }
 
@@ -64,6 +81,12 @@ void DedupIndex::Expire(absl::Time now) {
     recorded_.erase(expiry_.front().second);
     expiry_.pop_front();
   }
+}
+
+bool DedupIndex::Contains(absl::string_view source, absl::string_view id) const {
+  const std::string key = Key(source, id);
+  absl::MutexLock lock(&mu_);
+  return recorded_.contains(key);
 }
 
 size_t DedupIndex::size() const {

@@ -30,6 +30,9 @@ namespace coop::publisher {
 // publisher.proto defines it: equal digests mean "the same event".
 using EventDigest = std::array<uint8_t, 32>;
 EventDigest DigestEvent(const coop::v1::Event& event);
+// The same without copying the event: clears source and recorded_time of `*event` for the
+// digest and puts them back.
+EventDigest DigestEventInPlace(coop::v1::Event* event);
 
 struct RecordedEvent {
   EventDigest digest{};
@@ -55,6 +58,9 @@ class DedupIndex {
   void Record(absl::string_view source, absl::string_view id, const RecordedEvent& event);
   // The claimed event was not written (or its outcome is unknown): the next try may claim it.
   void Release(absl::string_view source, absl::string_view id);
+
+  // Whether (source, id) is recorded (not merely in flight).
+  bool Contains(absl::string_view source, absl::string_view id) const;
 
   // Forgets events recorded before now - window.
   void Expire(absl::Time now);

@@ -128,9 +128,14 @@ absl::Status EventPublisherConfig::Validate() const {
 }
 
 struct EventPublisher::Impl {
-  // An event waiting for the log to be read up to its current end (cross-instance dedup).
-  struct Waiting {
-    Event event;
+  // An event ready to be claimed and written: digested and encoded on the caller's thread, so
+  // the sync thread (cross-instance dedup) only claims and hands it to the producer.
+  struct Prepared {
+    std::string source;
+    std::string id;
+    EventDigest digest{};
+    absl::Time recorded_time;
+    absl::StatusOr<kafka::KafkaRecord> record;
     absl::Time deadline;
     AckCallback done;
   };
@@ -149,7 +154,7 @@ struct EventPublisher::Impl {
   // offsets taken after they arrived. One thread serves them in groups.
   std::unique_ptr<kafka::Consumer> end_reader;  // Used by sync_thread only.
   absl::Mutex sync_mu;
-  std::deque<Waiting> sync_queue ABSL_GUARDED_BY(sync_mu);
+  std::deque<Prepared> sync_queue ABSL_GUARDED_BY(sync_mu);
   // Events in sync_queue plus those the sync thread holds: what max_queued_records bounds.
   int64_t sync_waiting ABSL_GUARDED_BY(sync_mu) = 0;
   bool sync_stopping ABSL_GUARDED_BY(sync_mu) = false;
@@ -167,12 +172,14 @@ struct EventPublisher::Impl {
     sync_thread.join();
   }
 
-  // Claims and writes `event` (the log is known to be read far enough).
-  void PublishNow(Event event, absl::Time deadline, AckCallback done);
+  // Stamps, digests and encodes `event`.
+  Prepared Prepare(Event event, absl::Time deadline, AckCallback done) const;
+  // Claims and writes a prepared event (the log is known to be read far enough).
+  void Submit(Prepared prepared);
 
   void SyncLoop() {
     while (true) {
-      std::deque<Waiting> group;
+      std::deque<Prepared> group;
       {
         absl::MutexLock lock(&sync_mu);
         auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(sync_mu) {
@@ -181,7 +188,7 @@ struct EventPublisher::Impl {
         sync_mu.Await(absl::Condition(&ready));
         if (sync_stopping) {
           group.swap(sync_queue);
-          for (Waiting& waiting : group) {
+          for (Prepared& waiting : group) {
             std::move(waiting.done)(absl::UnavailableError(
                 "the publisher is shutting down; the event was not written: retry"));
           }
@@ -190,7 +197,7 @@ struct EventPublisher::Impl {
         group.swap(sync_queue);
       }
       absl::Time first_deadline = absl::InfiniteFuture();
-      for (const Waiting& waiting : group) {
+      for (const Prepared& waiting : group) {
         first_deadline = std::min(first_deadline, waiting.deadline);
       }
       absl::StatusOr<std::map<int32_t, int64_t>> ends =
@@ -202,17 +209,17 @@ struct EventPublisher::Impl {
       }
       if (synced.ok()) {
         const int64_t handed_on = static_cast<int64_t>(group.size());
-        for (Waiting& waiting : group) {
-          PublishNow(std::move(waiting.event), waiting.deadline, std::move(waiting.done));
+        for (Prepared& waiting : group) {
+          Submit(std::move(waiting));
         }
         absl::MutexLock lock(&sync_mu);
         sync_waiting -= handed_on;
         continue;
       }
       // Kafka is away: answer what is due, keep the rest for the next try.
-      std::deque<Waiting> keep;
+      std::deque<Prepared> keep;
       const absl::Time now = absl::Now();
-      for (Waiting& waiting : group) {
+      for (Prepared& waiting : group) {
         if (waiting.deadline <= now + absl::Milliseconds(100)) {
           std::move(waiting.done)(absl::UnavailableError(
               absl::StrCat("cannot check the event log for duplicates (", synced.message(),
@@ -243,15 +250,17 @@ struct EventPublisher::Impl {
   }
 
   // The answer for an event the index already holds.
-  absl::StatusOr<PublishAck> AnswerRecorded(const Event& event, const EventDigest& digest,
+  absl::StatusOr<PublishAck> AnswerRecorded(absl::string_view source, absl::string_view id,
+                                            const EventDigest& digest,
                                             const RecordedEvent& recorded) const {
     if (recorded.digest != digest) {
       return absl::AlreadyExistsError(absl::StrCat(
-          "event id '", event.id(), "' of ", event.source(),
+          "event id '", id, "' of ", source,
           " was already recorded with different content at partition ", recorded.partition,
           " offset ", recorded.offset, "; use a new id for a new event"));
     }
-    return MakeAck(event.id(), recorded.partition, recorded.offset, recorded.recorded_time, true);
+    return MakeAck(std::string(id), recorded.partition, recorded.offset, recorded.recorded_time,
+                   true);
   }
 };
 
@@ -296,8 +305,9 @@ const cursor::LogId& EventPublisher::log() const { return impl_->log; }
 int64_t EventPublisher::QueueDepth() const { return impl_->producer->OutstandingRecords(); }
 
 void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done) {
+  Impl::Prepared prepared = impl_->Prepare(std::move(event), deadline, std::move(done));
   if (!impl_->config.cross_instance_dedup) {
-    impl_->PublishNow(std::move(event), deadline, std::move(done));
+    impl_->Submit(std::move(prepared));
     return;
   }
   {
@@ -305,69 +315,83 @@ void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done)
     // Bounded like the producer queue: while Kafka is away, events wait here, not there.
     if (impl_->sync_waiting < impl_->config.max_queued_records) {
       ++impl_->sync_waiting;
-      impl_->sync_queue.push_back({std::move(event), deadline, std::move(done)});
+      impl_->sync_queue.push_back(std::move(prepared));
       return;
     }
   }
-  std::move(done)(QueueFull(impl_->config.max_queued_records));
+  std::move(prepared.done)(QueueFull(impl_->config.max_queued_records));
 }
 
-void EventPublisher::Impl::PublishNow(Event event, absl::Time deadline, AckCallback done) {
+EventPublisher::Impl::Prepared EventPublisher::Impl::Prepare(Event event, absl::Time deadline,
+                                                             AckCallback done) const {
+  Prepared prepared;
+  prepared.recorded_time = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now()));
+  event.clear_recorded_time();  // The client's value is ignored; the digest leaves it out.
+  prepared.digest = DigestEventInPlace(&event);
+  *event.mutable_recorded_time() =
+      TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(prepared.recorded_time));
+  prepared.record = events::EncodeRecord(event);
+  prepared.source = std::move(*event.mutable_source());
+  prepared.id = std::move(*event.mutable_id());
+  prepared.deadline = deadline;
+  prepared.done = std::move(done);
+  return prepared;
+}
+
+void EventPublisher::Impl::Submit(Prepared prepared) {
   Impl& impl = *this;
-  const absl::Time now = absl::Now();
-  *event.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(absl::ToUnixMillis(now));
-  const EventDigest digest = DigestEvent(event);
-
   auto call = std::make_shared<PendingCall>();
-  call->done = std::move(done);
+  call->done = std::move(prepared.done);
   auto answer_now = [&call](absl::StatusOr<PublishAck> result) { call->Answer(std::move(result)); };
+  const std::string& source = prepared.source;
+  const std::string& id = prepared.id;
 
+  if (!prepared.record.ok()) {
+    answer_now(prepared.record.status());
+    return;
+  }
   RecordedEvent recorded;
-  switch (impl.index.TryClaim(event.source(), event.id(), &recorded)) {
+  switch (impl.index.TryClaim(source, id, &recorded)) {
     case DedupIndex::Claim::kRecorded:
-      answer_now(impl.AnswerRecorded(event, digest, recorded));
+      answer_now(impl.AnswerRecorded(source, id, prepared.digest, recorded));
       return;
     case DedupIndex::Claim::kInFlight:
-      answer_now(
-          absl::UnavailableError(absl::StrCat("event id '", event.id(),
-                                              "' is being recorded by another call right now; "
-                                              "retry shortly with the same id")));
+      answer_now(absl::UnavailableError(
+          absl::StrCat("event id '", id,
+                       "' is being recorded by another call right now; retry shortly with "
+                       "the same id")));
       return;
     case DedupIndex::Claim::kClaimed:
       break;
   }
 
-  absl::StatusOr<kafka::KafkaRecord> record = events::EncodeRecord(event);
-  if (!record.ok()) {
-    impl.index.Release(event.source(), event.id());
-    answer_now(record.status());
-    return;
+  // The producer fails a record itself after delivery_timeout; the watcher is needed only for a
+  // deadline that comes before that.
+  std::optional<std::pair<absl::Time, uint64_t>> watch_key;
+  if (prepared.deadline < absl::Now() + impl.config.delivery_timeout + absl::Seconds(1)) {
+    watch_key = impl.watcher.Add(prepared.deadline, call);
   }
-  const auto watch_key = impl.watcher.Add(deadline, call);
-  const std::string source = event.source();
-  const std::string id = event.id();
   absl::Status queued = impl.producer->Produce(
-      impl.config.events_topic, *record,
-      [&impl, call, watch_key, source, id, now,
-       digest](absl::StatusOr<kafka::RecordPosition> position) {
-        impl.watcher.Remove(watch_key);
+      impl.config.events_topic, *prepared.record,
+      [&impl, call, watch_key, source = prepared.source, id = prepared.id,
+       recorded_time = prepared.recorded_time,
+       digest = prepared.digest](absl::StatusOr<kafka::RecordPosition> position) {
+        if (watch_key.has_value()) impl.watcher.Remove(*watch_key);
         if (!position.ok()) {
           impl.index.Release(source, id);
           call->Answer(position.status());
           return;
         }
-        impl.index.Record(
-            source, id,
-            RecordedEvent{.digest = digest,
-                          .partition = position->partition,
-                          .offset = position->offset,
-                          .recorded_time = absl::FromUnixMillis(absl::ToUnixMillis(now))});
-        call->Answer(impl.MakeAck(id, position->partition, position->offset,
-                                  absl::FromUnixMillis(absl::ToUnixMillis(now)), false));
+        impl.index.Record(source, id,
+                          RecordedEvent{.digest = digest,
+                                        .partition = position->partition,
+                                        .offset = position->offset,
+                                        .recorded_time = recorded_time});
+        call->Answer(impl.MakeAck(id, position->partition, position->offset, recorded_time, false));
       });
   if (!queued.ok()) {
-    impl.watcher.Remove(watch_key);
-    impl.index.Release(event.source(), event.id());
+    if (watch_key.has_value()) impl.watcher.Remove(*watch_key);
+    impl.index.Release(source, id);
     if (queued.code() == absl::StatusCode::kResourceExhausted) {
       queued = QueueFull(impl.config.max_queued_records);
     }
@@ -391,7 +415,8 @@ absl::StatusOr<std::vector<PublishAck>> EventPublisher::PublishBatch(std::vector
     RecordedEvent recorded;
     switch (impl.index.TryClaim(event.source(), event.id(), &recorded)) {
       case DedupIndex::Claim::kRecorded: {
-        absl::StatusOr<PublishAck> ack = impl.AnswerRecorded(event, DigestEvent(event), recorded);
+        absl::StatusOr<PublishAck> ack =
+            impl.AnswerRecorded(event.source(), event.id(), DigestEvent(event), recorded);
         if (!ack.ok()) {
           release_claimed();
           return absl::Status(ack.status().code(),

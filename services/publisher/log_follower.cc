@@ -115,7 +115,14 @@ void LogFollower::Run() {
     }
     if (!polled->has_value()) continue;
     const kafka::ConsumedRecord& consumed = **polled;
-    if (!consumed.end_of_partition) {
+    const std::optional<absl::string_view> source =
+        events::FindHeader(consumed.record, "ce_source");
+    const std::optional<absl::string_view> id = events::FindHeader(consumed.record, "ce_id");
+    // Most records are this instance's own writes, already recorded when Kafka acknowledged
+    // them: the headers tell, without decoding and digesting the value again.
+    const bool already_recorded =
+        source.has_value() && id.has_value() && index_->Contains(*source, *id);
+    if (!consumed.end_of_partition && !already_recorded) {
       records_read_.fetch_add(1, std::memory_order_relaxed);
       absl::StatusOr<coop::v1::Event> event = events::DecodeRecord(consumed.record);
       if (event.ok()) {

@@ -36,7 +36,7 @@ class LogFollower {
   LogFollower& operator=(const LogFollower&) = delete;
 
   int32_t partitions() const { return partitions_; }
-  // Records read since start (for metrics and tests).
+  // Records decoded into the index since start (records it already held are skipped).
   int64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
 
   // Waits until every partition has been read up to `end_offsets` (partition -> offset);

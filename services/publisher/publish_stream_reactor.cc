@@ -9,7 +9,12 @@ namespace coop::publisher {
 
 PublishStreamReactor::PublishStreamReactor(grpc::CallbackServerContext* context,
                                            PublisherService* service)
-    : service_(service) {
+    : service_(service),
+      // Events of a stream have no deadline of their own: the stream's, if it has one; else
+      // Kafka's delivery timeout bounds each event.
+      event_deadline_(context->deadline() == std::chrono::system_clock::time_point::max()
+                          ? absl::InfiniteFuture()
+                          : absl::FromChrono(context->deadline())) {
   absl::StatusOr<auth::Principal> principal = service_->authenticator().Authenticate(*context);
   absl::MutexLock lock(&mu_);
   if (!principal.ok()) {
@@ -67,7 +72,7 @@ void PublishStreamReactor::OnReadDone(bool ok) {
   } else {
     metrics.AddInFlight(1);
     service_->publisher().Publish(
-        std::move(event), absl::Now() + service_->options().default_deadline,
+        std::move(event), event_deadline_,
         [this, sequence, event_id, type, read_time](absl::StatusOr<coop::v1::PublishAck> ack) {
           service_->metrics().AddInFlight(-1);
           service_->metrics().RecordStreamEvent(type, ack.status().code(), EventFlagOf(ack),
@@ -120,7 +125,9 @@ void PublishStreamReactor::Send(coop::v1::PublishStreamResponse response) {
   }
   writing_ = true;
   writing_response_ = std::move(response);
-  StartWrite(&writing_response_);
+  // More answers queued behind this one: let gRPC hold it and send them in one go.
+  StartWrite(&writing_response_,
+             outbox_.empty() ? grpc::WriteOptions() : grpc::WriteOptions().set_buffer_hint());
 }
 
 void PublishStreamReactor::OnWriteDone(bool ok) {
@@ -134,8 +141,9 @@ void PublishStreamReactor::OnWriteDone(bool ok) {
     return;
   }
   if (!outbox_.empty()) {
-    Send(std::move(outbox_.front()));
+    coop::v1::PublishStreamResponse next = std::move(outbox_.front());
     outbox_.pop_front();
+    Send(std::move(next));
   }
   MaybeFinish();
 }

@@ -44,6 +44,7 @@ class PublishStreamReactor final : public grpc::ServerBidiReactor<coop::v1::Publ
   void Answered(coop::v1::PublishStreamResponse response);
 
   PublisherService* const service_;
+  const absl::Time event_deadline_;
   std::optional<auth::Principal> principal_;
 
   // Only the reader (OnReadDone, and the one StartRead it issues) touches request_.

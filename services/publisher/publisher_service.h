@@ -28,7 +28,8 @@ struct PublisherServiceOptions {
   int32_t max_concurrent_batches = 8;
   // Unanswered events per PublishStream before the server stops reading (flow control).
   int32_t stream_max_in_flight = 1000;
-  // Deadline for a call that has none, and for each event of a stream.
+  // Deadline for a unary call that has none. (Stream events have the stream's deadline, if
+  // any; Kafka's delivery timeout bounds them in any case.)
   absl::Duration default_deadline = absl::Seconds(30);
 };
 

@@ -88,6 +88,9 @@ class Bench {
     COOP_ASSIGN_OR_RETURN(const bool has_metrics,
                           BinaryHasFlag(config_.publisher_binary, "metrics_listen"));
     if (has_metrics) publisher_flags_.push_back("--metrics_listen=");
+    publisher_flags_.push_back(absl::StrCat("--kafka_property=linger.ms=", config_.linger_ms));
+    publisher_flags_.insert(publisher_flags_.end(), config_.publisher_flags.begin(),
+                            config_.publisher_flags.end());
     broker_pid_ = ReadPidFile(config_.broker_pid_file);
     if (!config_.broker_pid_file.empty() && broker_pid_ == 0) {
       progress_ << "note: no pid in " << config_.broker_pid_file << "; broker CPU not measured\n";
@@ -119,7 +122,8 @@ class Bench {
                      .events = events,
                      .max_outstanding = config_.raw_max_outstanding,
                      .rate = rate,
-                     .broker_pid = broker_pid_},
+                     .broker_pid = broker_pid_,
+                     .linger_ms = config_.linger_ms},
                     factory);
     DeleteTopic(topic);
     return Named(std::move(result), phase);

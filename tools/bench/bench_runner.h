@@ -42,6 +42,10 @@ struct BenchConfig {
   // The broker's pid file, to measure its CPU; empty: not measured.
   std::string broker_pid_file;
   int32_t partitions = 6;
+  // librdkafka linger.ms of both the raw producer and the publisher's producer.
+  int32_t linger_ms = 5;
+  // Further coop-publisher flags, e.g. --cross_instance_dedup=false.
+  std::vector<std::string> publisher_flags;
 
   // INVALID_ARGUMENT naming the field.
   absl::Status Validate() const;

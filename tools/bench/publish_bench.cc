@@ -40,6 +40,10 @@ ABSL_FLAG(int32_t, paced_seconds, 20, "Length of the paced phases (events = rate
 ABSL_FLAG(std::string, broker_pid_file, "",
           "The broker's pid file (deploy/kafka: <data-dir>/node-1/kafka.pid) to report its CPU");
 ABSL_FLAG(std::string, json, "", "Also write the figures as JSON to this file");
+ABSL_FLAG(int32_t, linger_ms, 5,
+          "librdkafka linger.ms of both the raw producer and the publisher (--kafka_property)");
+ABSL_FLAG(std::vector<std::string>, publisher_flag, {},
+          "Further coop-publisher flags, comma-separated (e.g. --cross_instance_dedup=false)");
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
@@ -60,6 +64,8 @@ int main(int argc, char** argv) {
   config.half_rate = absl::GetFlag(FLAGS_half_rate);
   config.paced_duration = absl::Seconds(absl::GetFlag(FLAGS_paced_seconds));
   config.broker_pid_file = absl::GetFlag(FLAGS_broker_pid_file);
+  config.linger_ms = absl::GetFlag(FLAGS_linger_ms);
+  config.publisher_flags = absl::GetFlag(FLAGS_publisher_flag);
   if (absl::Status valid = config.Validate(); !valid.ok()) {
     std::cerr << "coop-publish-bench: " << valid.message() << "\n";
     return 2;

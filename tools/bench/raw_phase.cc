@@ -63,7 +63,7 @@ absl::StatusOr<KafkaHandle> MakeProducer(const RawPhaseOptions& options, Deliver
            {"client.id", "coop-publish-bench"},
            {"acks", "all"},
            {"enable.idempotence", "true"},
-           {"linger.ms", "5"},
+           {"linger.ms", absl::StrCat(options.linger_ms)},
            {"message.timeout.ms", "30000"},
            {"queue.buffering.max.messages", "100000"},
        }) {

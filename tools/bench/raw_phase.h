@@ -25,6 +25,8 @@ struct RawPhaseOptions {
   // from then); 0: as fast as max_outstanding allows.
   double rate = 0;
   pid_t broker_pid = 0;  // 0: broker CPU not measured.
+  // librdkafka linger.ms, the same as the publisher's producer is given.
+  int32_t linger_ms = 5;
 };
 
 // Writes the records the publisher would write for the same events (EncodeRecord of the

@@ -175,13 +175,16 @@ std::string JsonStat(const Stat& stat) {
 std::string TextReport(const BenchConfig& config, const BenchResults& results) {
   std::string out = absl::StrFormat(
       "coop-publish-bench: %d-byte events (serialized envelope as stored), acks=all, idempotence, "
-      "linger.ms=5, %d partitions\n"
+      "linger.ms=%d, %d partitions%s\n"
       "%d events per phase (paced phases: rate x %s, 1000..%d), %d round(s), medians "
       "[min..max]\n"
       "unary callers %d, streams %d (window %d), raw outstanding <= %d, %ld online CPUs, "
       "broker %s\n\n",
-      results.event_bytes, config.partitions, config.events,
-      absl::FormatDuration(config.paced_duration), config.events, config.rounds,
+      results.event_bytes, config.linger_ms, config.partitions,
+      config.publisher_flags.empty()
+          ? ""
+          : absl::StrCat(", publisher ", absl::StrJoin(config.publisher_flags, " ")),
+      config.events, absl::FormatDuration(config.paced_duration), config.events, config.rounds,
       config.unary_callers, config.stream_count, config.stream_window, config.raw_max_outstanding,
       sysconf(_SC_NPROCESSORS_ONLN), config.bootstrap_servers);
   absl::StrAppend(&out, absl::StrFormat("%-11s %9s %-17s %8s %8s %-17s %8s %8s %8s %6s\n", "phase",
