@@ -35,4 +35,18 @@ absl::Status KafkaConfig::Validate() const {
   return absl::OkStatus();
 }
 
+absl::Status KafkaConfig::AddProperties(const std::vector<std::string>& name_values) {
+  std::map<std::string, std::string> parsed;
+  for (const std::string& entry : name_values) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("kafka property '", entry, "' is not name=value"));
+    }
+    parsed[entry.substr(0, eq)] = entry.substr(eq + 1);
+  }
+  for (auto& [name, value] : parsed) properties[name] = std::move(value);
+  return absl::OkStatus();
+}
+
 }  // namespace coop::kafka

@@ -4,6 +4,7 @@
 
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 
@@ -23,6 +24,10 @@ struct KafkaConfig {
 
   // Returns INVALID_ARGUMENT naming the first field that is empty or malformed.
   absl::Status Validate() const;
+
+  // Adds "name=value" entries (as the --kafka_property flags give them) to `properties`;
+  // INVALID_ARGUMENT naming the first entry that is not name=value, adding nothing.
+  absl::Status AddProperties(const std::vector<std::string>& name_values);
 };
 
 }  // namespace coop::kafka

@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/kafka/internal/client_conf.h"
 #include "common/kafka/internal/handles.h"
+#include "common/kafka/internal/produce.h"
 #include "common/kafka/kafka_status.h"
 #include "common/status_macros.h"
 
@@ -81,26 +82,14 @@ Producer::~Producer() {
 
 absl::Status Producer::Produce(absl::string_view topic, const KafkaRecord& record,
                                DeliveryCallback on_delivery) {
-  internal::HeadersHandle headers(rd_kafka_headers_new(record.headers.size()));
-  for (const RecordHeader& header : record.headers) {
-    rd_kafka_header_add(headers.get(), header.name.data(), static_cast<ssize_t>(header.name.size()),
-                        header.value.data(), static_cast<ssize_t>(header.value.size()));
-  }
   auto callback = std::make_unique<DeliveryCallback>(std::move(on_delivery));
-  const std::string topic_name(topic);
-  const int64_t timestamp_ms = record.timestamp ? absl::ToUnixMillis(*record.timestamp) : 0;
-  const rd_kafka_resp_err_t err = rd_kafka_producev(
-      impl_->client.get(), RD_KAFKA_V_TOPIC(topic_name.c_str()),
-      RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-      RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-      RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
-      RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(callback.get()), RD_KAFKA_V_END);
+  const rd_kafka_resp_err_t err =
+      internal::ProduceRecord(impl_->client.get(), std::string(topic), record, callback.get());
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    // On failure the headers and the callback stay ours.
+    // Nothing was queued: the callback stays ours and is not run.
     return KafkaErrorToStatus(err, absl::StrCat("produce to ", topic));
   }
-  headers.release();
-  callback.release();
+  callback.release();  // The delivery report takes it back.
   return absl::OkStatus();
 }
 

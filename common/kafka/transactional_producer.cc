@@ -6,6 +6,7 @@
 #include "absl/synchronization/mutex.h"
 #include "common/kafka/internal/client_conf.h"
 #include "common/kafka/internal/handles.h"
+#include "common/kafka/internal/produce.h"
 #include "common/kafka/kafka_status.h"
 #include "common/status_macros.h"
 
@@ -107,24 +108,10 @@ absl::StatusOr<std::vector<RecordPosition>> TransactionalProducer::WriteAll(
   const std::string topic_name(topic);
   absl::Status failed;
   for (size_t i = 0; i < records.size() && failed.ok(); ++i) {
-    const KafkaRecord& record = records[i];
-    internal::HeadersHandle headers(rd_kafka_headers_new(record.headers.size()));
-    for (const RecordHeader& header : record.headers) {
-      rd_kafka_header_add(headers.get(), header.name.data(),
-                          static_cast<ssize_t>(header.name.size()), header.value.data(),
-                          static_cast<ssize_t>(header.value.size()));
-    }
-    const int64_t timestamp_ms = record.timestamp ? absl::ToUnixMillis(*record.timestamp) : 0;
-    const rd_kafka_resp_err_t err = rd_kafka_producev(
-        rk, RD_KAFKA_V_TOPIC(topic_name.c_str()),
-        RD_KAFKA_V_KEY(record.key.data(), record.key.size()),
-        RD_KAFKA_V_VALUE(const_cast<char*>(record.value.data()), record.value.size()),
-        RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY), RD_KAFKA_V_TIMESTAMP(timestamp_ms),
-        RD_KAFKA_V_HEADERS(headers.get()), RD_KAFKA_V_OPAQUE(&deliveries[i]), RD_KAFKA_V_END);
+    const rd_kafka_resp_err_t err =
+        internal::ProduceRecord(rk, topic_name, records[i], &deliveries[i]);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
       failed = KafkaErrorToStatus(err, absl::StrCat("produce to ", topic, " in transaction"));
-    } else {
-      headers.release();
     }
   }
   if (failed.ok()) {

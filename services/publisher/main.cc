@@ -79,13 +79,9 @@ int main(int argc, char** argv) {
   coop::publisher::EventPublisherConfig config;
   config.kafka.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
   config.kafka.client_id = absl::StrCat("coop-publisher-", absl::GetFlag(FLAGS_instance_id));
-  for (const std::string& property : absl::GetFlag(FLAGS_kafka_property)) {
-    const size_t eq = property.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return Fail(absl::InvalidArgumentError(
-          absl::StrCat("--kafka_property: '", property, "' is not name=value")));
-    }
-    config.kafka.properties[property.substr(0, eq)] = property.substr(eq + 1);
+  if (absl::Status added = config.kafka.AddProperties(absl::GetFlag(FLAGS_kafka_property));
+      !added.ok()) {
+    return Fail(added);
   }
   config.events_topic = absl::GetFlag(FLAGS_events_topic);
   config.instance_id = absl::GetFlag(FLAGS_instance_id);

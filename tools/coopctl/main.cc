@@ -50,12 +50,8 @@ int main(int argc, char** argv) {
   coop::kafka::KafkaConfig kafka;
   kafka.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
   kafka.client_id = "coopctl";
-  for (const std::string& property : absl::GetFlag(FLAGS_kafka_property)) {
-    const size_t eq = property.find('=');
-    if (eq == std::string::npos || eq == 0) {
-      return UsageError(absl::StrCat("--kafka_property: '", property, "' is not name=value"));
-    }
-    kafka.properties[property.substr(0, eq)] = property.substr(eq + 1);
+  if (absl::Status added = kafka.AddProperties(absl::GetFlag(FLAGS_kafka_property)); !added.ok()) {
+    return UsageError(absl::StrCat("--kafka_property: ", added.message()));
   }
   const absl::Duration timeout = absl::GetFlag(FLAGS_timeout);
 

@@ -38,5 +38,20 @@ TEST(KafkaConfigTest, PortOutOfRangeIsInvalidArgument) {
   EXPECT_EQ(config.Validate().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(KafkaConfigTest, AddPropertiesSplitsAtTheFirstEquals) {
+  KafkaConfig config;
+  ASSERT_TRUE(config.AddProperties({"security.protocol=SASL_SSL", "sasl.password=a=b"}).ok());
+  EXPECT_EQ(config.properties["security.protocol"], "SASL_SSL");
+  EXPECT_EQ(config.properties["sasl.password"], "a=b");
+}
+
+TEST(KafkaConfigTest, AddPropertiesWithoutEqualsNamesTheEntryAndAddsNothing) {
+  KafkaConfig config;
+  const absl::Status status = config.AddProperties({"linger.ms=1", "nonsense"});
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(status.message(), HasSubstr("'nonsense'"));
+  EXPECT_TRUE(config.properties.empty());
+}
+
 }  // namespace
 }  // namespace coop::kafka

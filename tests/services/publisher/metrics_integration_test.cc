@@ -19,6 +19,7 @@
 #include "services/publisher/metrics.h"
 #include "services/publisher/publisher_service.h"
 #include "tests/common/auth/test_policy.h"
+#include "tests/services/publisher/publisher_test_env.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/sample_events.h"
 
@@ -37,16 +38,9 @@ class PublisherMetricsIntegrationTest : public ::testing::Test {
     if (config_.kafka.bootstrap_servers.empty()) GTEST_FAIL() << "no broker";
     config_.events_topic = coop::testing::UniqueTopicName("publisher-metrics");
     config_.instance_id = config_.events_topic;
-    absl::StatusOr<std::unique_ptr<kafka::TopicAdmin>> admin =
-        kafka::TopicAdmin::Create(config_.kafka);
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    const absl::Status created = (*admin)->EnsureTopics(
-        {kafka::TopicSpec{.name = config_.events_topic, .partitions = 1}}, kTimeout);
+    const absl::Status created = testing::CreateTopic(config_.kafka, config_.events_topic, 1);
     ASSERT_TRUE(created.ok()) << created;
-    absl::StatusOr<auth::Policy> policy = auth::Policy::Parse(auth::testing::TestPolicyJson());
-    ASSERT_TRUE(policy.ok()) << policy.status();
-    absl::StatusOr<auth::Authenticator> authenticator =
-        auth::Authenticator::Create(*std::move(policy));
+    absl::StatusOr<auth::Authenticator> authenticator = testing::TestAuthenticator();
     ASSERT_TRUE(authenticator.ok()) << authenticator.status();
     authenticator_.emplace(*std::move(authenticator));
 

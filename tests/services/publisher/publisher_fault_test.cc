@@ -12,6 +12,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "services/publisher/event_publisher.h"
+#include "tests/services/publisher/publisher_test_env.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::publisher {
@@ -25,20 +26,6 @@ constexpr absl::Duration kTimeout = absl::Seconds(60);
 std::string BrokerScript(absl::string_view script) {
   return absl::StrCat(COOP_SOURCE_DIR, "/deploy/kafka/", script, " --port ", kPort, " --data-dir ",
                       COOP_BINARY_DIR, "/fault-kafka >/dev/null 2>&1");
-}
-
-absl::StatusOr<coop::v1::PublishAck> PublishAndWait(EventPublisher& publisher,
-                                                    coop::v1::Event event,
-                                                    absl::Duration deadline) {
-  absl::Notification done;
-  absl::StatusOr<coop::v1::PublishAck> result;
-  publisher.Publish(std::move(event), absl::Now() + deadline,
-                    [&](absl::StatusOr<coop::v1::PublishAck> ack) {
-                      result = std::move(ack);
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  return result;
 }
 
 coop::v1::Event Event(int i) {
@@ -82,12 +69,12 @@ class PublisherFaultTest : public ::testing::TestWithParam<bool> {
 };
 
 TEST_P(PublisherFaultTest, BrokerDownFailsUnavailableAtTheDeadlineAndRecoversWithoutLoss) {
-  ASSERT_TRUE(PublishAndWait(*publisher_, Event(0), kTimeout).ok());
+  ASSERT_TRUE(testing::PublishAndWait(*publisher_, Event(0), kTimeout).ok());
   ASSERT_EQ(std::system(BrokerScript("stop").c_str()), 0);
 
   const absl::Time start = absl::Now();
   absl::StatusOr<coop::v1::PublishAck> down =
-      PublishAndWait(*publisher_, Event(1), absl::Seconds(3));
+      testing::PublishAndWait(*publisher_, Event(1), absl::Seconds(3));
   const absl::Duration took = absl::Now() - start;
   EXPECT_EQ(down.status().code(), absl::StatusCode::kUnavailable) << down.status();
   EXPECT_GE(took, absl::Milliseconds(2500));
@@ -97,13 +84,14 @@ TEST_P(PublisherFaultTest, BrokerDownFailsUnavailableAtTheDeadlineAndRecoversWit
   // The client retries with the same id until Kafka confirms; exactly one record results.
   absl::StatusOr<coop::v1::PublishAck> retried;
   for (int attempt = 0; attempt < 30; ++attempt) {
-    retried = PublishAndWait(*publisher_, Event(1), absl::Seconds(10));
+    retried = testing::PublishAndWait(*publisher_, Event(1), absl::Seconds(10));
     if (retried.ok()) break;
     absl::SleepFor(absl::Seconds(1));
   }
   ASSERT_TRUE(retried.ok()) << retried.status();
   // Once confirmed, further retries are answered from the log.
-  absl::StatusOr<coop::v1::PublishAck> again = PublishAndWait(*publisher_, Event(1), kTimeout);
+  absl::StatusOr<coop::v1::PublishAck> again =
+      testing::PublishAndWait(*publisher_, Event(1), kTimeout);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_TRUE(again->duplicate());
   EXPECT_EQ(again->position().offset(), retried->position().offset());

@@ -22,6 +22,7 @@
 #include "services/publisher/event_publisher.h"
 #include "services/publisher/server_credentials.h"
 #include "tests/common/auth/test_policy.h"
+#include "tests/services/publisher/publisher_test_env.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/sample_events.h"
 
@@ -41,16 +42,9 @@ class PublisherServiceTest : public ::testing::Test {
     if (config_.kafka.bootstrap_servers.empty()) GTEST_FAIL() << "no broker";
     config_.events_topic = coop::testing::UniqueTopicName("publisher");
     config_.instance_id = config_.events_topic;
-    absl::StatusOr<std::unique_ptr<kafka::TopicAdmin>> admin =
-        kafka::TopicAdmin::Create(config_.kafka);
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    const absl::Status created = (*admin)->EnsureTopics(
-        {kafka::TopicSpec{.name = config_.events_topic, .partitions = 3}}, kTimeout);
+    const absl::Status created = testing::CreateTopic(config_.kafka, config_.events_topic, 3);
     ASSERT_TRUE(created.ok()) << created;
-    absl::StatusOr<auth::Policy> policy = auth::Policy::Parse(auth::testing::TestPolicyJson());
-    ASSERT_TRUE(policy.ok()) << policy.status();
-    absl::StatusOr<auth::Authenticator> authenticator =
-        auth::Authenticator::Create(*std::move(policy));
+    absl::StatusOr<auth::Authenticator> authenticator = testing::TestAuthenticator();
     ASSERT_TRUE(authenticator.ok()) << authenticator.status();
     authenticator_.emplace(*std::move(authenticator));
     StartServer();
@@ -180,18 +174,9 @@ TEST_F(PublisherServiceTest, DuplicateIsRecognisedAfterRestart) {
   EXPECT_EQ(RecordCount(), 1);
 }
 
-// Publishes through `publisher` directly and waits for the answer.
 absl::StatusOr<coop::v1::PublishAck> PublishAndWait(EventPublisher& publisher,
                                                     coop::v1::Event event) {
-  absl::Notification done;
-  absl::StatusOr<coop::v1::PublishAck> result;
-  publisher.Publish(std::move(event), absl::Now() + kTimeout,
-                    [&](absl::StatusOr<coop::v1::PublishAck> ack) {
-                      result = std::move(ack);
-                      done.Notify();
-                    });
-  done.WaitForNotification();
-  return result;
+  return testing::PublishAndWait(publisher, std::move(event), kTimeout);
 }
 
 TEST_F(PublisherServiceTest, SecondInstanceAnswersDuplicateOfFirstInstancesEvent) {
