@@ -117,17 +117,6 @@ absl::StatusOr<RecordPosition> Producer::ProduceAndWait(absl::string_view topic,
   return std::move(*result->value);
 }
 
-absl::Status Producer::Flush(absl::Duration timeout) {
-  const rd_kafka_resp_err_t err =
-      rd_kafka_flush(impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)));
-  if (err == RD_KAFKA_RESP_ERR__TIMED_OUT) {
-    return absl::DeadlineExceededError(
-        absl::StrCat("flush: ", rd_kafka_outq_len(impl_->client.get()),
-                     " records still outstanding after ", absl::FormatDuration(timeout)));
-  }
-  return KafkaErrorToStatus(err, "flush");
-}
-
 int64_t Producer::OutstandingRecords() const { return rd_kafka_outq_len(impl_->client.get()); }
 
 }  // namespace coop::kafka

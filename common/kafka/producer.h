@@ -49,9 +49,6 @@ class Producer {
   absl::StatusOr<RecordPosition> ProduceAndWait(absl::string_view topic, const KafkaRecord& record,
                                                 absl::Duration timeout);
 
-  // Waits until every queued record has its delivery report; DEADLINE_EXCEEDED otherwise.
-  absl::Status Flush(absl::Duration timeout);
-
   // Records queued or in flight, not yet reported.
   int64_t OutstandingRecords() const;
 

@@ -123,7 +123,6 @@ void LogFollower::Run() {
     const bool already_recorded =
         source.has_value() && id.has_value() && index_->Contains(*source, *id);
     if (!consumed.end_of_partition && !already_recorded) {
-      records_read_.fetch_add(1, std::memory_order_relaxed);
       absl::StatusOr<coop::v1::Event> event = events::DecodeRecord(consumed.record);
       if (event.ok()) {
         index_->Record(event->source(), event->id(),

@@ -36,8 +36,6 @@ class LogFollower {
   LogFollower& operator=(const LogFollower&) = delete;
 
   int32_t partitions() const { return partitions_; }
-  // Records decoded into the index since start (records it already held are skipped).
-  int64_t records_read() const { return records_read_.load(std::memory_order_relaxed); }
 
   // Waits until every partition has been read up to `end_offsets` (partition -> offset);
   // false when `deadline` passes first.
@@ -53,7 +51,6 @@ class LogFollower {
   const int32_t partitions_;
   DedupIndex* const index_;
   std::atomic<bool> stopping_{false};
-  std::atomic<int64_t> records_read_{0};
 
   absl::Mutex mu_;
   // Partition -> offset of the next record to read.
