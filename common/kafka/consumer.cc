@@ -12,7 +12,36 @@ namespace coop::kafka {
 
 struct Consumer::Impl {
   internal::KafkaHandle client;
+  RebalanceListener* listener = nullptr;
 };
+
+namespace {
+
+std::vector<int32_t> PartitionsOf(const rd_kafka_topic_partition_list_t* list) {
+  std::vector<int32_t> partitions;
+  for (int i = 0; i < list->cnt; ++i) partitions.push_back(list->elems[i].partition);
+  return partitions;
+}
+
+// librdkafka's rebalance callback (eager protocol): hands the partitions to the listener, then
+// assigns or unassigns as librdkafka requires.
+void OnRebalance(rd_kafka_t* client, rd_kafka_resp_err_t err,
+                 rd_kafka_topic_partition_list_t* partitions, void* opaque) {
+  auto* listener = static_cast<RebalanceListener*>(opaque);
+  if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+    const std::map<int32_t, int64_t> offsets = listener->OnAssigned(PartitionsOf(partitions));
+    for (int i = 0; i < partitions->cnt; ++i) {
+      auto it = offsets.find(partitions->elems[i].partition);
+      partitions->elems[i].offset = it == offsets.end() ? kOffsetBeginning : it->second;
+    }
+    rd_kafka_assign(client, partitions);
+  } else {
+    listener->OnRevoked(PartitionsOf(partitions));
+    rd_kafka_assign(client, nullptr);
+  }
+}
+
+}  // namespace
 
 Consumer::Consumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
@@ -33,7 +62,12 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
                                            reinterpret_cast<uintptr_t>(&options))
                             : options.group_id);
   COOP_ASSIGN_OR_RETURN(internal::ConfHandle conf, internal::MakeConf(config, defaults));
+  if (options.rebalance_listener != nullptr) {
+    rd_kafka_conf_set_rebalance_cb(conf.get(), &OnRebalance);
+    rd_kafka_conf_set_opaque(conf.get(), options.rebalance_listener);
+  }
   auto impl = std::make_unique<Impl>();
+  impl->listener = options.rebalance_listener;
   COOP_ASSIGN_OR_RETURN(impl->client, internal::NewClient(RD_KAFKA_CONSUMER, std::move(conf)));
   // Serve everything (records, errors) from the consumer queue that Poll() reads.
   rd_kafka_poll_set_consumer(impl->client.get());
@@ -60,6 +94,34 @@ absl::Status Consumer::AssignAll(absl::string_view topic,
   }
   return KafkaErrorToStatus(rd_kafka_assign(impl_->client.get(), list.get()),
                             absl::StrCat("assign ", topic));
+}
+
+absl::Status Consumer::Subscribe(absl::string_view topic) {
+  if (impl_->listener == nullptr) {
+    return absl::FailedPreconditionError("Subscribe needs ConsumerOptions::rebalance_listener");
+  }
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), RD_KAFKA_PARTITION_UA);
+  return KafkaErrorToStatus(rd_kafka_subscribe(impl_->client.get(), list.get()),
+                            absl::StrCat("subscribe to ", topic));
+}
+
+absl::Status Consumer::Seek(absl::string_view topic, int32_t partition, int64_t offset) {
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), partition)->offset = offset;
+  rd_kafka_error_t* error = rd_kafka_seek_partitions(impl_->client.get(), list.get(), 10000);
+  if (error != nullptr) {
+    const rd_kafka_resp_err_t code = rd_kafka_error_code(error);
+    rd_kafka_error_destroy(error);
+    return KafkaErrorToStatus(code, absl::StrCat("seek ", topic, "[", partition, "]"));
+  }
+  if (list->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(list->elems[0].err,
+                              absl::StrCat("seek ", topic, "[", partition, "]"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int32_t> Consumer::PartitionCount(absl::string_view topic, absl::Duration timeout) {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -22,6 +23,19 @@ namespace coop::kafka {
 inline constexpr int64_t kOffsetBeginning = -2;
 inline constexpr int64_t kOffsetEnd = -1;
 
+// Told of group rebalances, on the thread that calls Poll() and from inside Poll().
+class RebalanceListener {
+ public:
+  virtual ~RebalanceListener() = default;
+  // `partitions` of the subscribed topic are now this consumer's. Returns where to start
+  // reading each (partition -> offset, or kOffsetBeginning); a partition left out starts at
+  // kOffsetBeginning.
+  virtual std::map<int32_t, int64_t> OnAssigned(const std::vector<int32_t>& partitions) = 0;
+  // `partitions` are being taken away: finish (or drop) their work before returning. No record
+  // of them is returned after this.
+  virtual void OnRevoked(const std::vector<int32_t>& partitions) = 0;
+};
+
 struct ConsumerOptions {
   // Empty: no group; the consumer reads what Assign() says and commits nothing.
   std::string group_id;
@@ -29,6 +43,8 @@ struct ConsumerOptions {
   bool read_committed = true;
   // Poll() also returns a marker each time a partition has been read to its end.
   bool report_end_of_partition = false;
+  // Required by Subscribe(); not owned, must outlive the consumer.
+  RebalanceListener* rebalance_listener = nullptr;
 };
 
 struct ConsumedRecord {
@@ -55,6 +71,14 @@ class Consumer {
   // Reads every partition in `offsets` (partition -> offset) of `topic`, replacing any earlier
   // assignment.
   absl::Status AssignAll(absl::string_view topic, const std::map<int32_t, int64_t>& offsets);
+
+  // Joins the consumer group (options.group_id, required) on `topic`; partitions come and go
+  // through options.rebalance_listener (required) during Poll(). Offsets are never committed
+  // to Kafka: the listener says where each assigned partition starts.
+  absl::Status Subscribe(absl::string_view topic);
+
+  // Moves the reading position of an assigned `partition` of `topic` to `offset`.
+  absl::Status Seek(absl::string_view topic, int32_t partition, int64_t offset);
 
   // The number of partitions of `topic`; NOT_FOUND for an unknown topic.
   absl::StatusOr<int32_t> PartitionCount(absl::string_view topic, absl::Duration timeout);
