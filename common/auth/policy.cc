@@ -249,6 +249,7 @@ absl::StatusOr<Policy> Policy::Parse(absl::string_view json) {
     principal.display_name = config.display_name();
     if (config.has_publish()) principal.publish = ToScope(config.publish());
     if (config.has_subscribe()) principal.subscribe = ToScope(config.subscribe());
+    principal.is_operator = config.operator_();
     policy.by_id_.emplace(config.id(), index);
     for (const std::string& hash : config.api_key_sha256_hashes()) {
       policy.by_api_key_sha256_.emplace(hash, index);

@@ -32,6 +32,8 @@ struct Principal {
   std::optional<Scope> publish;
   // What it may read; unset: it may not subscribe or replay.
   std::optional<Scope> subscribe;
+  // May run administrative calls (Views.Rebuild).
+  bool is_operator = false;
 };
 
 // The Event.source the publisher stamps on events of `principal`: "publishers/{id}".

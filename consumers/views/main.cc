@@ -1,0 +1,167 @@
+// coop-views: keeps the materialised views of the event log and serves coop.v1.Views. Reads
+// flags, starts the engine (consumer of the serving generation) and the gRPC server, waits for
+// SIGTERM or SIGINT, then stops: no new calls, calls in flight answered, the batch in hand
+// committed, exit 0. All logic lives in the libraries.
+#include <csignal>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/auth/authenticator.h"
+#include "common/auth/policy.h"
+#include "consumers/views/metrics.h"
+#include "consumers/views/views_engine.h"
+#include "consumers/views/views_service.h"
+#include "grpc/health/v1/health.pb.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "services/publisher/server_credentials.h"
+#include "spdlog/spdlog.h"
+
+ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC address to listen on (host:port)");
+ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka brokers, host:port,...");
+ABSL_FLAG(std::vector<std::string>, kafka_property, {},
+          "librdkafka properties name=value,... (e.g. security.protocol=SASL_SSL)");
+ABSL_FLAG(std::string, events_topic, "coop.events", "The event log topic");
+ABSL_FLAG(std::string, dead_letter_topic, "coop.events.dlq",
+          "Where records that cannot be applied go");
+ABSL_FLAG(std::string, sqlite_dir, ".data/views",
+          "Directory of the SQLite views (used unless --postgres_url is set)");
+ABSL_FLAG(std::string, postgres_url, "",
+          "PostgreSQL connection string or postgresql:// URL: the shared store for several "
+          "instances and for analysts");
+ABSL_FLAG(std::string, group_prefix, "coop-views",
+          "Kafka consumer groups of the PostgreSQL instances are {prefix}-g{generation}");
+ABSL_FLAG(int, max_batch_records, 5000, "Events applied per database transaction, at most");
+ABSL_FLAG(absl::Duration, settle_delay, absl::Seconds(60),
+          "as_of answers for instants older than this are final and cached");
+ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
+ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM); with --tls_key");
+ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM)");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "CA bundle (PEM) that client certificates must chain to; enables mutual TLS");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "Serve without TLS (local use only); API keys then travel in clear text");
+ABSL_FLAG(std::string, anonymous_principal, "",
+          "Policy principal that calls without credentials become (local use only)");
+ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
+          "HTTP address (host:port) serving Prometheus metrics at /metrics; empty disables");
+ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
+          "How long shutdown waits for calls in flight");
+
+namespace {
+
+int Fail(const absl::Status& status) {
+  spdlog::critical("cannot start: {}", status.ToString());
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "coop-views --policy=FILE [flags]: materialised views of the event log, over gRPC and SQL");
+  absl::ParseCommandLine(argc, argv);
+  absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
+  spdlog::set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %l %v", spdlog::pattern_time_type::utc);
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  coop::views::ViewsEngineOptions options;
+  options.consumer.kafka.bootstrap_servers = absl::GetFlag(FLAGS_bootstrap_servers);
+  options.consumer.kafka.client_id = "coop-views";
+  if (absl::Status added =
+          options.consumer.kafka.AddProperties(absl::GetFlag(FLAGS_kafka_property));
+      !added.ok()) {
+    return Fail(added);
+  }
+  options.consumer.topic = absl::GetFlag(FLAGS_events_topic);
+  options.consumer.dead_letter_topic = absl::GetFlag(FLAGS_dead_letter_topic);
+  options.consumer.max_batch_records = absl::GetFlag(FLAGS_max_batch_records);
+  if (options.consumer.max_batch_records < 1) {
+    return Fail(absl::InvalidArgumentError("--max_batch_records: must be at least 1"));
+  }
+  options.sqlite_dir = absl::GetFlag(FLAGS_sqlite_dir);
+  options.postgres_url = absl::GetFlag(FLAGS_postgres_url);
+  options.group_prefix = absl::GetFlag(FLAGS_group_prefix);
+  options.settle_delay = absl::GetFlag(FLAGS_settle_delay);
+
+  if (absl::GetFlag(FLAGS_policy).empty()) {
+    return Fail(absl::InvalidArgumentError("--policy: required (see common/auth/README.md)"));
+  }
+  absl::StatusOr<coop::auth::Policy> policy = coop::auth::Policy::Load(absl::GetFlag(FLAGS_policy));
+  if (!policy.ok()) return Fail(policy.status());
+  absl::StatusOr<coop::auth::Authenticator> authenticator = coop::auth::Authenticator::Create(
+      *std::move(policy), {.anonymous_principal_id = absl::GetFlag(FLAGS_anonymous_principal)});
+  if (!authenticator.ok()) return Fail(authenticator.status());
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      coop::publisher::MakeServerCredentials({
+          .cert_file = absl::GetFlag(FLAGS_tls_cert),
+          .key_file = absl::GetFlag(FLAGS_tls_key),
+          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
+          .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext),
+      });
+  if (!credentials.ok()) return Fail(credentials.status());
+  if (absl::GetFlag(FLAGS_insecure_plaintext)) {
+    spdlog::warn("serving PLAIN TEXT without TLS: for local use only");
+  }
+  if (authenticator->anonymous_enabled()) {
+    spdlog::warn("ANONYMOUS calls accepted as principal '{}': for local use only",
+                 absl::GetFlag(FLAGS_anonymous_principal));
+  }
+
+  absl::StatusOr<std::unique_ptr<coop::views::ViewsEngine>> engine =
+      coop::views::ViewsEngine::Start(options);
+  if (!engine.ok()) return Fail(engine.status());
+
+  std::unique_ptr<coop::views::ViewsMetricsServer> metrics_server;
+  if (!absl::GetFlag(FLAGS_metrics_listen).empty()) {
+    absl::StatusOr<std::unique_ptr<coop::views::ViewsMetricsServer>> started =
+        coop::views::ViewsMetricsServer::Start(absl::GetFlag(FLAGS_metrics_listen), **engine);
+    if (!started.ok()) return Fail(started.status());
+    metrics_server = *std::move(started);
+    spdlog::info("metrics at http://{}/metrics port={}", absl::GetFlag(FLAGS_metrics_listen),
+                 metrics_server->port());
+  }
+
+  coop::views::ViewsService service(**engine, *authenticator);
+  grpc::EnableDefaultHealthCheckService(true);
+  (void)grpc::health::v1::HealthCheckRequest::descriptor();
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
+  builder.RegisterService(&service);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    return Fail(absl::UnavailableError(
+        absl::StrCat("cannot listen on ", absl::GetFlag(FLAGS_listen), " (address in use?)")));
+  }
+  server->GetHealthCheckService()->SetServingStatus(true);
+  spdlog::info("views serving listen={} port={} kafka={} topic={} store={}",
+               absl::GetFlag(FLAGS_listen), port, options.consumer.kafka.bootstrap_servers,
+               options.consumer.topic,
+               options.postgres_url.empty() ? options.sqlite_dir : "postgresql");
+
+  int signal = 0;
+  sigwait(&signals, &signal);
+  spdlog::info("signal {}: shutting down", signal);
+  server->GetHealthCheckService()->SetServingStatus(false);
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoSeconds(absl::GetFlag(FLAGS_shutdown_grace)));
+  server.reset();
+  metrics_server.reset();
+  engine->reset();  // Commits the batch in hand and stops the consumers.
+  spdlog::info("stopped");
+  return 0;
+}
