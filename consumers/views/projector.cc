@@ -50,9 +50,19 @@ int64_t MillisOf(const google::protobuf::Timestamp& ts) {
   return ts.seconds() * 1000 + ts.nanos() / 1'000'000;
 }
 
-// Log order across partitions: recorded_time, then partition and offset.
+// Where an event lies in log order, as "recorded_ms:partition:offset" (fixed widths).
 std::string OrderKey(const EventMeta& meta) {
   return absl::StrFormat("%015d:%05d:%019d", meta.recorded_ms, meta.partition, meta.offset);
+}
+
+// Whether order key `a` comes before `b` in the log: by offset within one partition (the
+// log's own order, whatever the publishers' clocks say), by recorded_time across partitions.
+bool Before(const std::string& a, const std::string& b) {
+  constexpr size_t kPartitionAt = 16, kPartitionLength = 5;
+  if (a.compare(kPartitionAt, kPartitionLength, b, kPartitionAt, kPartitionLength) == 0) {
+    return a.compare(kPartitionAt, std::string::npos, b, kPartitionAt, std::string::npos) < 0;
+  }
+  return a < b;
 }
 
 coop::v1::EventRef RefOf(const EventMeta& meta) {
@@ -507,7 +517,7 @@ absl::Status Batch::ApplyLatest(absl::flat_hash_map<std::string, Cached<Doc>>& c
                                 const Event& event, const EventMeta& meta) {
   COOP_ASSIGN_OR_RETURN(Cached<Doc> * cached, Load(cache, key, select));
   const std::string order = OrderKey(meta);
-  if (cached->exists && cached->order_key > order) return absl::OkStatus();
+  if (cached->exists && Before(order, cached->order_key)) return absl::OkStatus();
   cached->doc = doc;
   cached->exists = true;
   cached->dirty = true;

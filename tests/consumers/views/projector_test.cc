@@ -615,6 +615,25 @@ TEST_F(ProjectorTest, SiteRowDescribesEsipovo) {
   EXPECT_EQ(site.launch_lead_time().qualifier(), v1::QUALIFIER_ABOUT);
 }
 
+TEST_F(ProjectorTest, TheLaterSiteEventInThePartitionWinsWhateverItsRecordedTime) {
+  ApplySeed();
+  // Two publisher instances with clocks apart: the later record carries an earlier time.
+  v1::Event first = SeedEvent("mosreg-2025-09-10-esipovo");
+  if (first.id().empty()) return;  // SeedEvent recorded the failure.
+  v1::Event later = first;
+  first.set_id("esipovo-site-update-1");
+  first.mutable_industrial_site()->set_description("первое обновление");
+  first = RecordedAt(first, Day(2025, 10, 2));
+  later.set_id("esipovo-site-update-2");
+  later.mutable_industrial_site()->set_description("второе обновление");
+  later = RecordedAt(later, Day(2025, 10, 1));
+  Apply({first, later});
+  const sql::Row row = Row("SELECT doc FROM sites WHERE site_id = $1", "esipovo");
+  v1::IndustrialSite site;
+  ASSERT_TRUE(site.ParseFromString(sql::AsString(row[0])));
+  EXPECT_EQ(site.description(), "второе обновление");
+}
+
 TEST_F(ProjectorTest, IncentiveRowDescribesAlatauTaxRelief) {
   ApplySeed();
   const sql::Row row = Row(
