@@ -2,9 +2,11 @@
 // flags, starts the engine (consumer of the serving generation) and the gRPC server, waits for
 // SIGTERM or SIGINT, then stops: no new calls, calls in flight answered, the batch in hand
 // committed, exit 0. All logic lives in the libraries.
+#include <atomic>
 #include <csignal>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -21,6 +23,7 @@
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
 #include "services/publisher/server_credentials.h"
 #include "spdlog/spdlog.h"
 
@@ -52,6 +55,7 @@ ABSL_FLAG(std::string, anonymous_principal, "",
           "Policy principal that calls without credentials become (local use only)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "HTTP address (host:port) serving Prometheus metrics at /metrics; empty disables");
+ABSL_FLAG(int, max_threads, 64, "Calls served at once, at most (each holds a thread)");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
           "How long shutdown waits for calls in flight");
 
@@ -139,6 +143,10 @@ int main(int argc, char** argv) {
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
+  // Each call holds a server thread while it waits for min_position and runs its SQL; bound them.
+  grpc::ResourceQuota quota("coop-views");
+  quota.SetMaxThreads(absl::GetFlag(FLAGS_max_threads));
+  builder.SetResourceQuota(quota);
   int port = 0;
   builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
   builder.RegisterService(&service);
@@ -153,8 +161,26 @@ int main(int argc, char** argv) {
                options.consumer.topic,
                options.postgres_url.empty() ? options.sqlite_dir : "postgresql");
 
+  // Health follows the consumer: NOT_SERVING once it has stopped on an error (the views would
+  // only grow stale), SERVING again if a switch to a new generation brings one back.
+  std::atomic<bool> stopping{false};
+  std::thread health_watch([&] {
+    bool serving = true;
+    while (!stopping.load()) {
+      const absl::Status health = (*engine)->health();
+      if (health.ok() != serving) {
+        serving = health.ok();
+        server->GetHealthCheckService()->SetServingStatus(serving);
+        if (!serving) spdlog::error("views: NOT_SERVING: {}", health.ToString());
+      }
+      absl::SleepFor(absl::Milliseconds(500));
+    }
+  });
+
   int signal = 0;
   sigwait(&signals, &signal);
+  stopping = true;
+  health_watch.join();
   spdlog::info("signal {}: shutting down", signal);
   server->GetHealthCheckService()->SetServingStatus(false);
   server->Shutdown(std::chrono::system_clock::now() +

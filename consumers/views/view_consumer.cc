@@ -67,9 +67,9 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
   absl::Time batch_started = absl::InfinitePast();
   ViewConsumerStats stats;
   CommitCallback on_commit;
+  std::atomic<bool> write_dead_letters{true};
   // Set when a batch came back ABORTED: positions must be reloaded.
   bool reload = false;
-  absl::Status fatal;
 
   std::map<int32_t, int64_t> OnAssigned(const std::vector<int32_t>& assigned) override {
     absl::StatusOr<std::map<int32_t, int64_t>> stored = projector->LoadPositions();
@@ -155,6 +155,9 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
 
   absl::Status DeadLetter(const kafka::ConsumedRecord& consumed, const std::string& reason,
                           const std::atomic<bool>& stop) {
+    if (dead_letters == nullptr) {
+      COOP_ASSIGN_OR_RETURN(dead_letters, kafka::Producer::Create(options.kafka));
+    }
     kafka::KafkaRecord record = consumed.record;
     record.headers.push_back({kDeadLetterReasonHeader, reason});
     record.headers.push_back({kDeadLetterTopicHeader, options.topic});
@@ -211,7 +214,7 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
     log_event.offset = offset;
     const std::string reason = Examine(consumed.record, log_event.event);
     if (!reason.empty()) {
-      if (options.write_dead_letters) return DeadLetter(consumed, reason, stop);
+      if (write_dead_letters.load()) return DeadLetter(consumed, reason, stop);
       ++stats.dead_lettered;
       return absl::OkStatus();
     }
@@ -244,9 +247,7 @@ absl::StatusOr<std::unique_ptr<ViewConsumer>> ViewConsumer::Create(
                         kafka::Consumer::Create(impl->options.kafka, consumer_options));
   COOP_ASSIGN_OR_RETURN(impl->partitions,
                         impl->consumer->PartitionCount(impl->options.topic, kMetadataTimeout));
-  if (impl->options.write_dead_letters) {
-    COOP_ASSIGN_OR_RETURN(impl->dead_letters, kafka::Producer::Create(impl->options.kafka));
-  }
+  impl->write_dead_letters = impl->options.write_dead_letters;
   COOP_RETURN_IF_ERROR(
       impl->projector->Initialize(cluster_id, impl->options.topic, impl->partitions));
   return std::unique_ptr<ViewConsumer>(new ViewConsumer(std::move(impl)));
@@ -274,7 +275,6 @@ absl::Status ViewConsumer::Run(const std::atomic<bool>& stop,
     const absl::Duration wait =
         impl.advance.empty() ? absl::Milliseconds(100) : impl.options.batch_linger;
     absl::StatusOr<std::optional<kafka::ConsumedRecord>> polled = impl.consumer->Poll(wait);
-    if (!impl.fatal.ok()) return impl.fatal;
     bool close = false;
     if (!polled.ok()) {
       spdlog::warn("views: consume: {}", polled.status().ToString());
@@ -297,6 +297,8 @@ absl::StatusOr<std::map<int32_t, int64_t>> ViewConsumer::EndOffsets() {
 }
 
 int32_t ViewConsumer::partition_count() const { return impl_->partitions; }
+
+void ViewConsumer::set_write_dead_letters(bool write) { impl_->write_dead_letters = write; }
 
 void ViewConsumer::set_commit_callback(CommitCallback callback) {
   impl_->on_commit = std::move(callback);

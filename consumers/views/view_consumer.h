@@ -93,6 +93,9 @@ class ViewConsumer {
   int32_t partition_count() const;
 
   void set_commit_callback(CommitCallback callback);
+  // Turns dead-lettering on or off from now on (a rebuilt generation turns it on when it takes
+  // over as the live one). Any thread.
+  void set_write_dead_letters(bool write);
   const ViewConsumerStats& stats() const;
 
  private:

@@ -1217,7 +1217,8 @@ absl::StatusOr<coop::v1::ListRegionsResponse> ListRegions(
 
 absl::StatusOr<coop::v1::ListTimelineResponse> ListTimeline(
     sql::Connection& connection, const cursor::LogId& log,
-    const coop::v1::ListTimelineRequest& request, const QueryLimits& limits) {
+    const coop::v1::ListTimelineRequest& request, const QueryLimits& limits,
+    const EventVisibility& visible) {
   COOP_RETURN_IF_ERROR(Validate(request));
   COOP_ASSIGN_OR_RETURN(std::optional<Row> after,
                         DecodePageToken(request, request.page_token(), kTimelineKey));
@@ -1244,6 +1245,8 @@ absl::StatusOr<coop::v1::ListTimelineResponse> ListTimeline(
                                  limits.max_scanned_rows));
   coop::v1::ListTimelineResponse response;
   for (const Row& row : page.rows) {
+    COOP_ASSIGN_OR_RETURN(coop::v1::Event event, ParseDoc<coop::v1::Event>(row[12], "event"));
+    if (visible && !visible(event)) continue;  // Outside the caller's scope: the page is shorter.
     coop::v1::TimelineEntry* entry = response.add_entries();
     const int64_t recorded_ms = sql::AsInt(row[0]);
     const int32_t partition = static_cast<int32_t>(sql::AsInt(row[1]));
@@ -1257,7 +1260,6 @@ absl::StatusOr<coop::v1::ListTimelineResponse> ListTimeline(
     entry->mutable_position()->set_offset(offset);
     entry->mutable_position()->set_token(cursor::EncodePosition(log, partition, offset));
     // The regions column adds each code's country; the entry lists the codes the payload names.
-    COOP_ASSIGN_OR_RETURN(coop::v1::Event event, ParseDoc<coop::v1::Event>(row[12], "event"));
     for (std::string& code : auth::RegionCodesIn(event)) {
       entry->add_regions()->set_code(std::move(code));
     }

@@ -29,6 +29,7 @@
 #define COOP_CONSUMERS_VIEWS_VIEW_QUERIES_H_
 
 #include <cstdint>
+#include <functional>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -95,10 +96,15 @@ absl::StatusOr<coop::v1::GetRegionResponse> GetRegion(sql::Connection& connectio
 absl::StatusOr<coop::v1::ListRegionsResponse> ListRegions(
     sql::Connection& connection, const coop::v1::ListRegionsRequest& request);
 
-// In (recorded_time, partition, offset) order; `log` names the log for Position.token.
+// Whether the caller may see an event (its subscribe scope); unset: every event.
+using EventVisibility = std::function<bool(const coop::v1::Event&)>;
+
+// In (recorded_time, partition, offset) order; `log` names the log for Position.token. Events
+// `visible` refuses are left out, so a page may be shorter than page_size.
 absl::StatusOr<coop::v1::ListTimelineResponse> ListTimeline(
     sql::Connection& connection, const cursor::LogId& log,
-    const coop::v1::ListTimelineRequest& request, const QueryLimits& limits = {});
+    const coop::v1::ListTimelineRequest& request, const QueryLimits& limits = {},
+    const EventVisibility& visible = nullptr);
 
 }  // namespace coop::views
 

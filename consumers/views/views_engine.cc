@@ -328,6 +328,11 @@ struct ViewsEngine::Impl {
       old.reset();
       while (!watch.expired()) absl::SleepFor(absl::Milliseconds(50));
       if (!drop_storage) return;
+      if (shared_store) {
+        // Other processes read the old generation until they follow the switch.
+        const absl::Time until = absl::Now() + 3 * options.catalog_poll_interval;
+        while (absl::Now() < until && !stopping) absl::SleepFor(absl::Milliseconds(100));
+      }
       absl::MutexLock lock(&catalog_mu);
       absl::Status status = store->DropGeneration(*catalog, n);
       if (!status.ok()) {
@@ -373,6 +378,8 @@ struct ViewsEngine::Impl {
         return;
       }
       self.reset();
+      // Live now: records that cannot be applied go to the dead-letter topic again.
+      g->consumer->set_write_dead_letters(true);
       status = g->consumer->Run(g->stop);
       if (!status.ok()) {
         spdlog::error("views: the consumer of generation {} stopped: {}", g->number,
@@ -629,7 +636,16 @@ ViewsEngine::~ViewsEngine() {
     serving = impl.serving;
     rebuilding = impl.rebuilding;
   }
-  if (rebuilding) rebuilding->StopAndJoin();
+  if (rebuilding) {
+    rebuilding->StopAndJoin();
+    // A rebuild does not resume after a restart; say so, so that a new one may start.
+    (void)impl.UpdateCatalog(
+        "UPDATE generations SET state = $1, end_time_ms = $2, error_message = $3 WHERE "
+        "generation = $4 AND state = $5",
+        {Value(int64_t{coop::v1::REBUILD_STATE_FAILED}), Value(absl::ToUnixMillis(absl::Now())),
+         Value(std::string("interrupted: coop-views stopped during the rebuild; start a new one")),
+         Value(rebuilding->number), Value(int64_t{coop::v1::REBUILD_STATE_RUNNING})});
+  }
   if (serving) serving->StopAndJoin();
   std::vector<std::thread> threads;
   {

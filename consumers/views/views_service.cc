@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "common/auth/scope.h"
 #include "common/rpc/status_conversion.h"
 #include "common/status_macros.h"
 
@@ -159,9 +160,14 @@ grpc::Status ViewsService::ListRegions(grpc::ServerContext* context,
 grpc::Status ViewsService::ListTimeline(grpc::ServerContext* context,
                                         const coop::v1::ListTimelineRequest* request,
                                         coop::v1::ListTimelineResponse* response) {
+  // The timeline shows events one by one: only those in the caller's subscribe scope.
+  absl::StatusOr<auth::Principal> principal = authenticator_.Authenticate(*context);
+  if (!principal.ok()) return rpc::ToGrpcStatus(principal.status());
   return rpc::ToGrpcStatus(Answer<coop::v1::ListTimelineRequest, coop::v1::ListTimelineResponse>(
       *context, *request, *response, [&](sql::Connection& connection) {
-        return views::ListTimeline(connection, source_.log(), *request, options_.limits);
+        return views::ListTimeline(
+            connection, source_.log(), *request, options_.limits,
+            [&](const coop::v1::Event& event) { return auth::MaySee(*principal, event); });
       }));
 }
 

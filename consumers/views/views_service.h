@@ -4,8 +4,10 @@
 //
 // Who may call: every call needs credentials the Authenticator accepts (else UNAUTHENTICATED);
 // the queries need a principal with a subscribe scope, Rebuild and GetRebuild the operator role
-// (else PERMISSION_DENIED). Answers are not narrowed to the subscribe scope's types and regions
-// (views.proto defines no such narrowing): a principal that may read events reads every view.
+// (else PERMISSION_DENIED). The timeline lists only events in the caller's subscribe scope; the
+// other answers are state summed over many events and are not narrowed (views.proto defines no
+// such narrowing): a principal that may read events reads every agreement, hub, trade row and
+// region.
 //
 // Synchronous gRPC API on purpose: a call blocks while it waits for min_position (up to its
 // deadline, 30 s without one) and while its SQL runs. The synchronous server gives each call a

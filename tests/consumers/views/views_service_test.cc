@@ -55,6 +55,7 @@ const cursor::LogId kLog = {.cluster_id = kClusterId, .topic = kTopic};
 constexpr char kReaderKey[] = "views-reader-test-key-5c0ffee";
 constexpr char kOperatorKey[] = "views-operator-test-key-b4dcafe";
 constexpr char kPublisherKey[] = "views-publisher-test-key-0ddba11";
+constexpr char kHubWatcherKey[] = "views-hub-watcher-test-key-7a11ce";
 
 // A reader, an operator (who reads nothing) and a publisher that may not read.
 std::string PolicyJson() {
@@ -70,7 +71,11 @@ std::string PolicyJson() {
     {"id": "mosreg-government", "display_name": "Правительство Московской области",
      "api_key_sha256_hashes": [")json",
                       auth::Sha256Hex(kPublisherKey), R"json("],
-     "publish": {"event_types": ["*"], "regions": ["RU-MOS"]}}
+     "publish": {"event_types": ["*"], "regions": ["RU-MOS"]}},
+    {"id": "hub-watcher", "display_name": "Наблюдатель за хабами",
+     "api_key_sha256_hashes": [")json",
+                      auth::Sha256Hex(kHubWatcherKey), R"json("],
+     "subscribe": {"event_types": ["coop.v1.HubMilestone"], "regions": ["KZ-19"]}}
   ]})json");
 }
 
@@ -350,6 +355,32 @@ TEST_F(ViewsServiceTest, WaitingCallAnswersOnceTheEventIsApplied) {
   ASSERT_TRUE(bound.ok()) << bound.status();
   const auto& [partition, next_offset] = *bound->next_offsets.begin();
   EXPECT_GE(cursor->next_offsets.at(partition), next_offset);
+}
+
+TEST_F(ViewsServiceTest, TimelineShowsOnlyEventsInTheCallersSubscribeScope) {
+  v1::ListTimelineRequest request;
+  request.set_page_size(1000);
+  v1::ListTimelineResponse all;
+  ASSERT_TRUE(stub_->ListTimeline(Context(kReaderKey).get(), request, &all).ok());
+  int kz_hub_milestones = 0;
+  for (const v1::TimelineEntry& entry : all.entries()) {
+    if (entry.type() != "coop.v1.HubMilestone") continue;
+    for (const v1::RegionRef& region : entry.regions()) {
+      if (region.code() == "KZ-19") {
+        ++kz_hub_milestones;
+        break;
+      }
+    }
+  }
+  ASSERT_GT(kz_hub_milestones, 0);
+  ASSERT_GT(all.entries_size(), kz_hub_milestones);
+
+  v1::ListTimelineResponse scoped;
+  ASSERT_TRUE(stub_->ListTimeline(Context(kHubWatcherKey).get(), request, &scoped).ok());
+  EXPECT_EQ(scoped.entries_size(), kz_hub_milestones);
+  for (const v1::TimelineEntry& entry : scoped.entries()) {
+    EXPECT_EQ(entry.type(), "coop.v1.HubMilestone") << entry.event().id();
+  }
 }
 
 TEST_F(ViewsServiceTest, BadFiltersComeBackAsBadRequestDetails) {

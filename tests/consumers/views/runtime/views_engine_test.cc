@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/cursor/cursor_token.h"
+#include "common/events/record_codec.h"
 #include "common/kafka/consumer.h"
 #include "coop/v1/views.pb.h"
 #include "gtest/gtest.h"
@@ -187,12 +188,21 @@ TEST_F(ViewsEngineTest, RebuildRunsBesideTheServingGenerationAndTakesOver) {
   }
   EXPECT_FALSE(std::filesystem::exists(dir_ / "views/views-g1.db"));
 
-  // The new generation is live: later events reach it.
+  // The new generation is live: later events reach it, and records it cannot apply go to the
+  // dead-letter topic again.
   coop::v1::Event later = coop::testing::SeedEvents()[0];
+  kafka::KafkaRecord poison = *events::EncodeRecord(later);
+  poison.value = "not an event";
+  ASSERT_TRUE(ProduceRecords(topics_.kafka, topics_.events, {poison}).ok());
   ASSERT_TRUE(ProduceEvents(topics_.kafka, topics_.events, {later}).ok());
   EXPECT_EQ(*Count(absl::StrCat("SELECT COUNT(*) FROM events WHERE id = '", later.id(), "'"),
                    EndCursor()),
             1);
+  EXPECT_EQ(engine_->serving_stats().dead_lettered.load(), 1);
+  std::unique_ptr<kafka::Consumer> dead =
+      *kafka::Consumer::Create(topics_.kafka, kafka::ConsumerOptions{});
+  EXPECT_EQ(dead->EndOffsets(topics_.dead_letters, 1, absl::Seconds(30))->at(0), 1)
+      << "the poison record is in the dead-letter topic";
 }
 
 TEST_F(ViewsEngineTest, AsOfAnswersFromTheEventsRecordedUpToThatInstant) {
