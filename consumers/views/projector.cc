@@ -91,6 +91,21 @@ std::string JsonList(const List& list) {
   return out;
 }
 
+// The JSON of a list of Money, as MessageToJsonString writes each (units as a string, zero
+// fields left out), written directly: it is on the path of every trade update.
+std::string MoneyJson(const google::protobuf::RepeatedPtrField<coop::v1::Money>& values) {
+  std::string out = "[";
+  for (const coop::v1::Money& money : values) {
+    if (out.size() > 1) out += ",";
+    absl::StrAppend(&out, "{\"currency_code\":\"", money.currency_code(), "\"");
+    if (money.units() != 0) absl::StrAppend(&out, ",\"units\":\"", money.units(), "\"");
+    if (money.nanos() != 0) absl::StrAppend(&out, ",\"nanos\":", money.nanos());
+    out += "}";
+  }
+  out += "]";
+  return out;
+}
+
 template <typename List>
 void KeepLatest(List& list) {
   if (list.size() > kMaxListEntries) list.DeleteSubrange(0, list.size() - kMaxListEntries);
@@ -112,34 +127,24 @@ struct Cached {
   std::string order_key;  // Latest-wins entities: the log order of the event that set them.
 };
 
-coop::v1::HubStatus DeriveHubStatus(const coop::v1::Hub& hub) {
-  bool completed = false, operating = false, construction = false, planned = false;
-  for (const coop::v1::HubMilestoneEntry& m : hub.milestones()) {
-    switch (m.milestone_kind()) {
-      case coop::v1::HUB_MILESTONE_KIND_COMPLETED:
-        completed = true;
-        break;
-      case coop::v1::HUB_MILESTONE_KIND_OPERATION_STARTED:
-        operating = true;
-        break;
-      case coop::v1::HUB_MILESTONE_KIND_CONSTRUCTION_STARTED:
-      case coop::v1::HUB_MILESTONE_KIND_PROGRESS_REPORTED:
-      case coop::v1::HUB_MILESTONE_KIND_PHASE_COMPLETED:
-        construction = true;
-        break;
-      case coop::v1::HUB_MILESTONE_KIND_PLANNED:
-      case coop::v1::HUB_MILESTONE_KIND_PLAN_REVISED:
-        planned = true;
-        break;
-      default:
-        break;
-    }
+// The stage a milestone of this kind shows a hub has reached; a hub's status is the furthest
+// stage of all its milestones.
+coop::v1::HubStatus StageOf(coop::v1::HubMilestoneKind kind) {
+  switch (kind) {
+    case coop::v1::HUB_MILESTONE_KIND_COMPLETED:
+      return coop::v1::HUB_STATUS_COMPLETED;
+    case coop::v1::HUB_MILESTONE_KIND_OPERATION_STARTED:
+      return coop::v1::HUB_STATUS_OPERATING;
+    case coop::v1::HUB_MILESTONE_KIND_CONSTRUCTION_STARTED:
+    case coop::v1::HUB_MILESTONE_KIND_PROGRESS_REPORTED:
+    case coop::v1::HUB_MILESTONE_KIND_PHASE_COMPLETED:
+      return coop::v1::HUB_STATUS_UNDER_CONSTRUCTION;
+    case coop::v1::HUB_MILESTONE_KIND_PLANNED:
+    case coop::v1::HUB_MILESTONE_KIND_PLAN_REVISED:
+      return coop::v1::HUB_STATUS_PLANNED;
+    default:
+      return coop::v1::HUB_STATUS_ANNOUNCED;
   }
-  if (completed) return coop::v1::HUB_STATUS_COMPLETED;
-  if (operating) return coop::v1::HUB_STATUS_OPERATING;
-  if (construction) return coop::v1::HUB_STATUS_UNDER_CONSTRUCTION;
-  if (planned) return coop::v1::HUB_STATUS_PLANNED;
-  return coop::v1::HUB_STATUS_ANNOUNCED;
 }
 
 void UpdateSlippage(coop::v1::HubPhase& phase) {
@@ -422,17 +427,32 @@ absl::Status Batch::ApplyMilestone(const Event& event, const EventMeta& meta) {
   if (!m.agreement_ids().empty()) *hub.mutable_agreement_ids() = m.agreement_ids();
   if (!m.description().empty()) hub.set_description(m.description());
 
-  coop::v1::HubMilestoneEntry* entry = hub.add_milestones();
-  *entry->mutable_event() = RefOf(meta);
-  entry->set_milestone_kind(m.milestone_kind());
-  entry->set_phase(m.phase());
-  if (m.has_planned_on()) *entry->mutable_planned_on() = m.planned_on();
-  if (m.has_actual_on()) *entry->mutable_actual_on() = m.actual_on();
-  if (m.has_percent_complete()) entry->set_percent_complete(m.percent_complete());
-  *entry->mutable_recorded_time() = TimestampOfMillis(meta.recorded_ms);
-  entry->mutable_position()->set_partition(meta.partition);
-  entry->mutable_position()->set_offset(meta.offset);
-  KeepLatest(*hub.mutable_milestones());
+  // Milestones are rows of hub_milestones, written as they come: a hub's doc stays small
+  // however long its history (GetHub and ListHubs add them back).
+  coop::v1::HubMilestoneEntry entry;
+  *entry.mutable_event() = RefOf(meta);
+  entry.set_milestone_kind(m.milestone_kind());
+  entry.set_phase(m.phase());
+  if (m.has_planned_on()) *entry.mutable_planned_on() = m.planned_on();
+  if (m.has_actual_on()) *entry.mutable_actual_on() = m.actual_on();
+  if (m.has_percent_complete()) entry.set_percent_complete(m.percent_complete());
+  *entry.mutable_recorded_time() = TimestampOfMillis(meta.recorded_ms);
+  entry.mutable_position()->set_partition(meta.partition);
+  entry.mutable_position()->set_offset(meta.offset);
+  COOP_RETURN_IF_ERROR(
+      db_.Execute("INSERT INTO hub_milestones (hub_id, kafka_partition, kafka_offset, source, id, "
+                  "milestone_kind, phase, planned_on, actual_on, percent_complete, "
+                  "recorded_time_ms, entry) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, "
+                  "$11, $12)",
+                  {Value(m.hub_id()), Value(int64_t{meta.partition}), Value(meta.offset),
+                   Value(meta.source), Value(meta.id), Value(int64_t{m.milestone_kind()}),
+                   Value(int64_t{m.phase()}),
+                   m.has_planned_on() ? Value(DateLabel(m.planned_on())) : Value(),
+                   m.has_actual_on() ? Value(DateLabel(m.actual_on())) : Value(),
+                   m.has_percent_complete() ? Value(m.percent_complete()) : Value(),
+                   Value(meta.recorded_ms), Blob(entry)})
+          .status());
+  hub.set_status(std::max(hub.status(), StageOf(m.milestone_kind())));
 
   auto* phases = hub.mutable_phases();
   auto it = std::find_if(phases->begin(), phases->end(),
@@ -463,7 +483,6 @@ absl::Status Batch::ApplyMilestone(const Event& event, const EventMeta& meta) {
     phase->set_percent_complete(100);
   }
   UpdateSlippage(*phase);
-  hub.set_status(DeriveHubStatus(hub));
   *hub.mutable_updated_time() = TimestampOfMillis(meta.apply_ms);
   cached->dirty = true;
   return absl::OkStatus();
@@ -621,9 +640,9 @@ absl::Status Batch::FlushHub(const Cached<coop::v1::Hub>& cached) {
              "total_area, total_area_unit, investment_currency, investment_units, "
              "investment_nanos, jobs, baseline_completion, planned_completion, "
              "actual_completion, slippage_days, percent_complete, parties_json, phases_json, "
-             "milestones_json, capacities_json, facilities_json, updated_time_ms, doc) VALUES "
+             "capacities_json, facilities_json, updated_time_ms, doc) VALUES "
              "($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, "
-             "$19, $20, $21, $22, $23, $24, $25, $26) ON CONFLICT (hub_id) DO UPDATE SET name = "
+             "$19, $20, $21, $22, $23, $24, $25) ON CONFLICT (hub_id) DO UPDATE SET name = "
              "excluded.name, kind = excluded.kind, status = excluded.status, region = "
              "excluded.region, country = excluded.country, locality = excluded.locality, "
              "total_area = excluded.total_area, total_area_unit = excluded.total_area_unit, "
@@ -633,8 +652,8 @@ absl::Status Batch::FlushHub(const Cached<coop::v1::Hub>& cached) {
              "planned_completion = excluded.planned_completion, actual_completion = "
              "excluded.actual_completion, slippage_days = excluded.slippage_days, "
              "percent_complete = excluded.percent_complete, parties_json = "
-             "excluded.parties_json, phases_json = excluded.phases_json, milestones_json = "
-             "excluded.milestones_json, capacities_json = excluded.capacities_json, "
+             "excluded.parties_json, phases_json = excluded.phases_json, "
+             "capacities_json = excluded.capacities_json, "
              "facilities_json = excluded.facilities_json, updated_time_ms = "
              "excluded.updated_time_ms, doc = excluded.doc",
              {Value(hub.hub_id()),
@@ -659,7 +678,6 @@ absl::Status Batch::FlushHub(const Cached<coop::v1::Hub>& cached) {
               whole && whole->has_percent_complete() ? Value(whole->percent_complete()) : Value(),
               Value(JsonList(hub.parties())),
               Value(JsonList(hub.phases())),
-              Value(JsonList(hub.milestones())),
               Value(JsonList(hub.capacities())),
               Value(JsonList(hub.facilities())),
               Value(MillisOf(hub.updated_time())),
@@ -703,7 +721,7 @@ absl::Status Batch::FlushTrade(const std::string& key, const Cached<coop::v1::Tr
            Value(PeriodLabel(row.period())),
            Value(DayText(PeriodFirstDay(row.period()))),
            Value(DayText(PeriodLastDay(row.period()))),
-           Value(JsonList(row.values())),
+           Value(MoneyJson(row.values())),
            row.has_volume() ? Value(row.volume().value()) : Value(),
            row.has_volume() ? Value(int64_t{row.volume().unit()}) : Value(),
            row.has_growth() ? Value(row.growth().ratio()) : Value(),
@@ -815,14 +833,22 @@ absl::Status Batch::Flush() {
 }
 
 absl::Status Batch::Refold(const std::string& entity, int64_t apply_ms) {
-  COOP_RETURN_IF_ERROR(Flush());
-  agreements_.clear();
-  hubs_.clear();
-  trade_.clear();
-  sites_.clear();
-  incentives_.clear();
-  facts_.clear();
-  tourism_.clear();
+  // Only this entity's rows are rebuilt: they are dropped from the batch (the timeline holds
+  // every event of the batch already) and from the database, then folded again. Everything
+  // else the batch holds stays in memory.
+  auto drop_cached = [&](absl::string_view prefix, auto& cache) {
+    if (!absl::StartsWith(entity, prefix)) return false;
+    cache.erase(entity.substr(prefix.size()));
+    return true;
+  };
+  if (!drop_cached("trade:", trade_) && !drop_cached("tourism:", tourism_) &&
+      !drop_cached("incentive:", incentives_) && !drop_cached("agreement/", agreements_) &&
+      !drop_cached("hub/", hubs_) && !drop_cached("site/", sites_) &&
+      absl::StartsWith(entity, "region/")) {
+    const std::string region = absl::StrCat(entity.substr(strlen("region/")), "\x1f");
+    absl::erase_if(facts_,
+                   [&](const auto& entry) { return absl::StartsWith(entry.first, region); });
+  }
   const Value s(entity);
   std::vector<std::pair<const char*, Value>> deletes;
   if (absl::StartsWith(entity, "trade:")) {
@@ -848,6 +874,10 @@ absl::Status Batch::Refold(const std::string& entity, int64_t apply_ms) {
       deletes.emplace_back(statement, s);
     }
   }
+  if (absl::StartsWith(entity, "hub/")) {
+    deletes.emplace_back("DELETE FROM hub_milestones WHERE hub_id = $1",
+                         Value(entity.substr(strlen("hub/"))));
+  }
   for (const auto& [statement, key] : deletes) {
     COOP_RETURN_IF_ERROR(db_.Execute(statement, {key}).status());
   }
@@ -872,10 +902,27 @@ absl::Status Batch::Refold(const std::string& entity, int64_t apply_ms) {
     meta.apply_ms = std::max(meta.recorded_ms, apply_ms);
     COOP_RETURN_IF_ERROR(Apply(event, meta));
   }
-  return Flush();
+  return absl::OkStatus();
 }
 
 }  // namespace
+
+absl::Status AddHubMilestones(sql::Connection& connection, coop::v1::Hub& hub) {
+  COOP_ASSIGN_OR_RETURN(
+      std::vector<sql::Row> rows,
+      connection.Query(absl::StrCat("SELECT entry FROM hub_milestones WHERE hub_id = $1 ORDER BY "
+                                    "kafka_partition DESC, kafka_offset DESC LIMIT ",
+                                    kMaxListEntries),
+                       {Value(hub.hub_id())}));
+  hub.clear_milestones();
+  for (auto row = rows.rbegin(); row != rows.rend(); ++row) {
+    if (!hub.add_milestones()->ParseFromString(sql::AsString((*row)[0]))) {
+      return absl::DataLossError(
+          absl::StrCat("a stored milestone of hub '", hub.hub_id(), "' does not parse"));
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Projector::Initialize(const std::string& cluster_id, const std::string& topic,
                                    int32_t partition_count) {

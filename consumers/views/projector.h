@@ -25,6 +25,7 @@
 #include "absl/types/span.h"
 #include "consumers/views/sql/connection.h"
 #include "coop/v1/envelope.pb.h"
+#include "coop/v1/views.pb.h"
 
 namespace coop::views {
 
@@ -48,6 +49,10 @@ struct BatchResult {
   int64_t duplicates = 0;   // Events whose (source, id) was already applied.
   int64_t corrections = 0;  // Corrections applied to an event the views have.
 };
+
+// Hub docs are stored without their milestones, which are rows of hub_milestones; this adds
+// the latest 1,000 of them to `hub`, in log order.
+absl::Status AddHubMilestones(sql::Connection& connection, coop::v1::Hub& hub);
 
 class Projector {
  public:

@@ -51,7 +51,6 @@ CREATE TABLE events (
   effective {BLOB},
   PRIMARY KEY (source, id)
 );
-CREATE INDEX events_by_subject ON events (subject, kafka_partition, kafka_offset);
 CREATE INDEX events_by_entity ON events (entity, kafka_partition, kafka_offset);
 CREATE INDEX events_by_time ON events (recorded_time_ms, kafka_partition, kafka_offset);
 CREATE TABLE agreements (
@@ -103,13 +102,27 @@ CREATE TABLE hubs (
   percent_complete {REAL},
   parties_json TEXT NOT NULL,
   phases_json TEXT NOT NULL,
-  milestones_json TEXT NOT NULL,
   capacities_json TEXT NOT NULL,
   facilities_json TEXT NOT NULL,
   updated_time_ms {INT} NOT NULL,
   doc {BLOB} NOT NULL
 );
 CREATE INDEX hubs_by_region ON hubs (region, hub_id);
+CREATE TABLE hub_milestones (
+  hub_id {KEY} NOT NULL,
+  kafka_partition {INT} NOT NULL,
+  kafka_offset {INT} NOT NULL,
+  source TEXT NOT NULL,
+  id TEXT NOT NULL,
+  milestone_kind {INT} NOT NULL,
+  phase {INT} NOT NULL,
+  planned_on TEXT,
+  actual_on TEXT,
+  percent_complete {REAL},
+  recorded_time_ms {INT} NOT NULL,
+  entry {BLOB} NOT NULL,
+  PRIMARY KEY (hub_id, kafka_partition, kafka_offset)
+);
 CREATE INDEX hubs_by_country ON hubs (country, hub_id);
 CREATE TABLE facets (
   view {KEY} NOT NULL,
@@ -145,7 +158,6 @@ CREATE TABLE trade_rows (
 CREATE INDEX trade_rows_by_series ON trade_rows
   (reporting_region, partner_region, direction, category_key, period_to);
 CREATE INDEX trade_rows_by_partner ON trade_rows (partner_region, row_key);
-CREATE INDEX trade_rows_by_subject ON trade_rows (subject);
 CREATE INDEX trade_rows_by_reporting_country ON trade_rows (reporting_country, row_key);
 CREATE INDEX trade_rows_by_partner_country ON trade_rows (partner_country, row_key);
 CREATE TABLE region_facts (
@@ -189,7 +201,6 @@ CREATE TABLE incentives (
   doc {BLOB} NOT NULL
 );
 CREATE INDEX incentives_by_region ON incentives (region, incentive_id);
-CREATE INDEX incentives_by_subject ON incentives (subject);
 CREATE INDEX incentives_by_country ON incentives (country, incentive_id);
 CREATE TABLE tourism_flows (
   flow_key {KEY} PRIMARY KEY,
@@ -207,7 +218,6 @@ CREATE TABLE tourism_flows (
 );
 CREATE INDEX tourism_flows_by_destination ON tourism_flows (destination, origin, period);
 CREATE INDEX tourism_flows_by_country ON tourism_flows (destination_country, destination);
-CREATE INDEX tourism_flows_by_subject ON tourism_flows (subject);
 CREATE TABLE regions (
   code {KEY} PRIMARY KEY,
   country {KEY} NOT NULL,

@@ -225,9 +225,12 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
 
 ViewConsumer::ViewConsumer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
-ViewConsumer::~ViewConsumer() {
+ViewConsumer::~ViewConsumer() { Close(); }
+
+void ViewConsumer::Close() {
   // Closing the consumer may call OnRevoked, which needs the rest of Impl.
   impl_->consumer.reset();
+  impl_->dead_letters.reset();
 }
 
 absl::StatusOr<std::unique_ptr<ViewConsumer>> ViewConsumer::Create(

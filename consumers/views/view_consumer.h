@@ -80,7 +80,12 @@ class ViewConsumer {
   static absl::StatusOr<std::unique_ptr<ViewConsumer>> Create(
       ViewConsumerOptions options, std::unique_ptr<sql::Connection> connection,
       const std::string& cluster_id);
+  // Close()s if not done yet.
   ~ViewConsumer();
+
+  // Leaves the consumer group, if any (a batch in hand is committed on the revoke first), and
+  // closes the Kafka clients. Call after Run has returned; then only stats() may be called.
+  void Close();
 
   // Consumes until `stop` is set, or, with `until` set, until every partition has been applied
   // up to the offsets in it. Retries database and broker errors that can pass (UNAVAILABLE,

@@ -20,6 +20,7 @@
 #include "common/rpc/status_conversion.h"
 #include "common/status_macros.h"
 #include "consumers/views/calendar.h"
+#include "consumers/views/projector.h"
 #include "coop/v1/envelope.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -1059,6 +1060,7 @@ absl::StatusOr<coop::v1::GetHubResponse> GetHub(sql::Connection& connection,
   coop::v1::GetHubResponse response;
   COOP_ASSIGN_OR_RETURN(*response.mutable_hub(), ParseDoc<coop::v1::Hub>(rows[0][0], "hub"));
   COOP_RETURN_IF_ERROR(AddAgreementIds(connection, *response.mutable_hub()));
+  COOP_RETURN_IF_ERROR(AddHubMilestones(connection, *response.mutable_hub()));
   return response;
 }
 
@@ -1098,6 +1100,7 @@ absl::StatusOr<coop::v1::ListHubsResponse> ListHubs(sql::Connection& connection,
     coop::v1::Hub* hub = response.add_hubs();
     COOP_ASSIGN_OR_RETURN(*hub, ParseDoc<coop::v1::Hub>(row[1], "hub"));
     COOP_RETURN_IF_ERROR(AddAgreementIds(connection, *hub));
+    COOP_RETURN_IF_ERROR(AddHubMilestones(connection, *hub));
   }
   if (page.next_key.has_value()) {
     response.set_next_page_token(EncodePageToken(request, *page.next_key));

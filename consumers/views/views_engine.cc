@@ -27,7 +27,7 @@ constexpr absl::Duration kWaitPollInterval = absl::Milliseconds(20);
 // Tables of a generation that analysts see through the coop_views schema on PostgreSQL.
 constexpr const char* kPublishedTables[] = {
     "agreements", "hubs",    "facets",        "trade_rows", "region_facts", "sites",
-    "incentives", "regions", "tourism_flows", "events",     "positions",
+    "incentives", "regions", "tourism_flows", "events",     "positions",    "hub_milestones",
 };
 
 // A bounded set of connections to one database, opened on demand.
@@ -307,9 +307,8 @@ struct ViewsEngine::Impl {
         catalog->Rollback();
         return status;
       }
-    }
-    {
-      absl::MutexLock lock(&mu);
+      // Still under catalog_mu: nobody reads the catalog's new state before queries move.
+      absl::MutexLock serving_lock(&mu);
       serving = next;
       if (rebuilding == next) rebuilding.reset();
     }

@@ -243,7 +243,13 @@ class SqliteConnection final : public Connection {
       return absl::InternalError(
           absl::StrCat("SQLite: could not switch ", path, " to WAL mode (journal_mode=", got, ")"));
     }
-    COOP_RETURN_IF_ERROR(ExecuteScript("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"));
+    // Reads go through a memory map of the file (shared with the other connections through the
+    // OS page cache) rather than pread copies into each connection's own page cache, which is
+    // kept small; the WAL is checkpointed every 16 MiB rather than every 4 MiB.
+    COOP_RETURN_IF_ERROR(
+        ExecuteScript("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
+                      "PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -32768; "
+                      "PRAGMA wal_autocheckpoint = 4000; PRAGMA temp_store = MEMORY;"));
     return absl::OkStatus();
   }
 

@@ -228,6 +228,7 @@ TEST_F(ProjectorPostgresTest, CorrectedMilestoneRefoldsTheHub) {
   EXPECT_EQ(sql::AsInt(row[3]), 30);
   v1::Hub hub;
   ASSERT_TRUE(LoadDoc(*db_, "SELECT doc FROM hubs WHERE hub_id = $1", "selyatino", hub).ok());
+  ASSERT_TRUE(AddHubMilestones(*db_, hub).ok());
   EXPECT_EQ(hub.milestones_size(), 4);
   const sql::Row original =
       Row("SELECT corrected_by_id, effective FROM events WHERE id = $1", kSelyatinoPlanId);
