@@ -26,6 +26,8 @@ using sql::Value;
 // Lists inside one view row keep at most this many entries (the latest); the timeline keeps
 // every event.
 constexpr int kMaxListEntries = 1000;
+// A hub answer holds its latest milestones; ListTimeline (subject hub/{id}) pages through all.
+constexpr int kMaxAnsweredMilestones = 100;
 
 struct EventMeta {
   std::string source;
@@ -912,7 +914,7 @@ absl::Status AddHubMilestones(sql::Connection& connection, coop::v1::Hub& hub) {
       std::vector<sql::Row> rows,
       connection.Query(absl::StrCat("SELECT entry FROM hub_milestones WHERE hub_id = $1 ORDER BY "
                                     "kafka_partition DESC, kafka_offset DESC LIMIT ",
-                                    kMaxListEntries),
+                                    kMaxAnsweredMilestones),
                        {Value(hub.hub_id())}));
   hub.clear_milestones();
   for (auto row = rows.rbegin(); row != rows.rend(); ++row) {

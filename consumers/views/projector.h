@@ -51,7 +51,7 @@ struct BatchResult {
 };
 
 // Hub docs are stored without their milestones, which are rows of hub_milestones; this adds
-// the latest 1,000 of them to `hub`, in log order.
+// the latest 100 of them to `hub`, in log order.
 absl::Status AddHubMilestones(sql::Connection& connection, coop::v1::Hub& hub);
 
 class Projector {

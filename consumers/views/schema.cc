@@ -51,6 +51,7 @@ CREATE TABLE events (
   effective {BLOB},
   PRIMARY KEY (source, id)
 );
+CREATE INDEX events_by_subject ON events (subject, recorded_time_ms, kafka_partition, kafka_offset);
 CREATE INDEX events_by_entity ON events (entity, kafka_partition, kafka_offset);
 CREATE INDEX events_by_time ON events (recorded_time_ms, kafka_partition, kafka_offset);
 CREATE TABLE agreements (

@@ -754,6 +754,10 @@ class MoneySum {
   std::vector<std::pair<std::string, absl::int128>> totals_;
 };
 
+// Each list of a region summary holds at most this many entries (the first by id); the List
+// calls with a region filter page through all of them.
+constexpr int kMaxSummaryEntries = 100;
+
 absl::StatusOr<coop::v1::RegionSummary> Summarize(sql::Connection& connection,
                                                   const std::string& code, int64_t updated_ms) {
   coop::v1::RegionSummary summary;
@@ -775,41 +779,54 @@ absl::StatusOr<coop::v1::RegionSummary> Summarize(sql::Connection& connection,
     }
   }
   // The facets hold each party's region and its country.
-  COOP_ASSIGN_OR_RETURN(rows, connection.Query("SELECT entity_id FROM facets WHERE view = "
-                                               "'agreement' AND facet = 'region' AND value = $1 "
-                                               "ORDER BY entity_id",
+  COOP_ASSIGN_OR_RETURN(rows, connection.Query(absl::StrCat("SELECT entity_id FROM facets WHERE "
+                                                            "view = 'agreement' AND facet = "
+                                                            "'region' AND value = $1 ORDER BY "
+                                                            "entity_id LIMIT ",
+                                                            kMaxSummaryEntries),
                                                {c}));
   for (const Row& row : rows) summary.add_agreement_ids(sql::AsString(row[0]));
 
   COOP_ASSIGN_OR_RETURN(
-      rows, connection.Query(country ? "SELECT hub_id, investment_currency, investment_units, "
-                                       "investment_nanos FROM hubs WHERE country = $1 ORDER BY "
-                                       "hub_id"
-                                     : "SELECT hub_id, investment_currency, investment_units, "
-                                       "investment_nanos FROM hubs WHERE region = $1 ORDER BY "
-                                       "hub_id",
+      rows, connection.Query(absl::StrCat(country ? "SELECT hub_id FROM hubs WHERE country = $1 "
+                                                    "ORDER BY hub_id LIMIT "
+                                                  : "SELECT hub_id FROM hubs WHERE region = $1 "
+                                                    "ORDER BY hub_id LIMIT ",
+                                          kMaxSummaryEntries),
+                             {c}));
+  for (const Row& row : rows) summary.add_hub_ids(sql::AsString(row[0]));
+  // The investment sums every hub of the region, not only the ones listed.
+  COOP_ASSIGN_OR_RETURN(
+      rows, connection.Query(country ? "SELECT investment_currency, investment_units, "
+                                       "investment_nanos FROM hubs WHERE country = $1 AND "
+                                       "investment_currency IS NOT NULL"
+                                     : "SELECT investment_currency, investment_units, "
+                                       "investment_nanos FROM hubs WHERE region = $1 AND "
+                                       "investment_currency IS NOT NULL",
                              {c}));
   MoneySum investment;
   for (const Row& row : rows) {
-    summary.add_hub_ids(sql::AsString(row[0]));
-    if (!sql::IsNull(row[1])) {
-      investment.Add(sql::AsString(row[1]), sql::AsInt(row[2]), sql::AsInt(row[3]));
-    }
+    investment.Add(sql::AsString(row[0]), sql::AsInt(row[1]), sql::AsInt(row[2]));
   }
   COOP_ASSIGN_OR_RETURN(std::vector<coop::v1::Money> totals, investment.Totals());
   for (coop::v1::Money& money : totals) *summary.add_committed_investment() = std::move(money);
 
   COOP_ASSIGN_OR_RETURN(
-      rows,
-      connection.Query(country ? "SELECT site_id FROM sites WHERE country = $1 ORDER BY site_id"
-                               : "SELECT site_id FROM sites WHERE region = $1 ORDER BY site_id",
-                       {c}));
+      rows, connection.Query(absl::StrCat(country ? "SELECT site_id FROM sites WHERE country = $1 "
+                                                    "ORDER BY site_id LIMIT "
+                                                  : "SELECT site_id FROM sites WHERE region = $1 "
+                                                    "ORDER BY site_id LIMIT ",
+                                          kMaxSummaryEntries),
+                             {c}));
   for (const Row& row : rows) summary.add_site_ids(sql::AsString(row[0]));
 
   COOP_ASSIGN_OR_RETURN(
       rows, connection.Query(
-                country ? "SELECT doc FROM incentives WHERE country = $1 ORDER BY incentive_id"
-                        : "SELECT doc FROM incentives WHERE region = $1 ORDER BY incentive_id",
+                absl::StrCat(country ? "SELECT doc FROM incentives WHERE country = $1 ORDER BY "
+                                       "incentive_id LIMIT "
+                                     : "SELECT doc FROM incentives WHERE region = $1 ORDER BY "
+                                       "incentive_id LIMIT ",
+                             kMaxSummaryEntries),
                 {c}));
   for (const Row& row : rows) {
     COOP_ASSIGN_OR_RETURN(*summary.add_incentives(),
@@ -817,10 +834,13 @@ absl::StatusOr<coop::v1::RegionSummary> Summarize(sql::Connection& connection,
   }
 
   COOP_ASSIGN_OR_RETURN(
-      rows, connection.Query(country ? "SELECT doc FROM tourism_flows WHERE destination_country "
-                                       "= $1 ORDER BY destination, origin, period"
-                                     : "SELECT doc FROM tourism_flows WHERE destination = $1 "
-                                       "ORDER BY destination, origin, period",
+      rows, connection.Query(absl::StrCat(country ? "SELECT doc FROM tourism_flows WHERE "
+                                                    "destination_country = $1 ORDER BY "
+                                                    "destination, origin, period LIMIT "
+                                                  : "SELECT doc FROM tourism_flows WHERE "
+                                                    "destination = $1 ORDER BY destination, "
+                                                    "origin, period LIMIT ",
+                                          kMaxSummaryEntries),
                              {c}));
   for (const Row& row : rows) {
     COOP_ASSIGN_OR_RETURN(*summary.add_tourism_flows(),
@@ -1242,7 +1262,16 @@ absl::StatusOr<coop::v1::ListTimelineResponse> ListTimeline(
       return absl::StrCat("recorded_time_ms < ", s.Bind(end));
     });
   }
-  AddFilterConditions(request.filter(), scan.residual);
+  coop::v1::EventFilter filter = request.filter();
+  if (filter.subjects_size() == 1 && filter.subject_prefixes().empty()) {
+    // One subject's timeline: events_by_subject serves it in timeline order, so the page costs
+    // what it returns however long the log is.
+    scan.ranges.push_back([subject = filter.subjects(0)](Statement& s) {
+      return absl::StrCat("subject = ", s.Bind(subject));
+    });
+    filter.clear_subjects();
+  }
+  AddFilterConditions(filter, scan.residual);
   COOP_ASSIGN_OR_RETURN(Page page,
                         ReadPage(connection, scan, after, EffectivePageSize(request.page_size()),
                                  limits.max_scanned_rows));

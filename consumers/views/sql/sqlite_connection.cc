@@ -248,7 +248,7 @@ class SqliteConnection final : public Connection {
     // kept small; the WAL is checkpointed every 16 MiB rather than every 4 MiB.
     COOP_RETURN_IF_ERROR(
         ExecuteScript("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON; "
-                      "PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -32768; "
+                      "PRAGMA mmap_size = 4294967296; PRAGMA cache_size = -131072; "
                       "PRAGMA wal_autocheckpoint = 4000; PRAGMA temp_store = MEMORY;"));
     return absl::OkStatus();
   }

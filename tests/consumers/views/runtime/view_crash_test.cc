@@ -13,6 +13,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "tests/consumers/views/projector_test_util.h"
 #include "tests/consumers/views/runtime/runtime_test_env.h"
@@ -71,7 +72,7 @@ TEST(ViewCrashTest, KilledDuringBatchesAndRestartedTheViewsEqualAFreshProjection
           events.begin() + static_cast<long>(i),
           events.begin() + static_cast<long>(std::min(events.size(), i + 300)));
       produce_status = ProduceEvents(topics->kafka, topics->events, chunk).status();
-      absl::SleepFor(absl::Milliseconds(100));
+      absl::SleepFor(absl::Milliseconds(300));
     }
     produced = true;
   });
@@ -113,8 +114,18 @@ TEST(ViewCrashTest, KilledDuringBatchesAndRestartedTheViewsEqualAFreshProjection
   absl::StatusOr<std::string> b = DumpViews(*fresh);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
-  EXPECT_TRUE(*a == *b) << "after " << kills
-                        << " kills the views differ from a fresh projection of the same log";
+  if (*a != *b) {
+    // Name the first line that differs (the dumps hold one row per line).
+    const std::vector<std::string> left = absl::StrSplit(*a, '\n');
+    const std::vector<std::string> right = absl::StrSplit(*b, '\n');
+    size_t line = 0;
+    while (line < left.size() && line < right.size() && left[line] == right[line]) ++line;
+    ADD_FAILURE() << "after " << kills
+                  << " kills the views differ from a fresh projection of the same log; first "
+                     "difference at line "
+                  << line << ":\n  crashed: " << (line < left.size() ? left[line] : "(end)")
+                  << "\n  fresh:   " << (line < right.size() ? right[line] : "(end)");
+  }
   EXPECT_GT(sql::AsInt(*QueryValue(*crashed, "SELECT COUNT(*) FROM trade_rows")), 0);
   // The kills landed while the consumer was working through the log, not before or after it.
   const int64_t total = sql::AsInt(*QueryValue(*crashed, "SELECT SUM(next_offset) FROM positions"));
