@@ -1,0 +1,304 @@
+#include "tools/bench/views_bench_phases.h"
+
+#include <librdkafka/rdkafka.h>
+
+#include <array>
+#include <atomic>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <optional>
+#include <system_error>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/events/record_codec.h"
+#include "common/kafka/producer.h"
+#include "common/status_macros.h"
+#include "consumers/views/sql/connection.h"
+#include "consumers/views/view_consumer.h"
+#include "tools/bench/measurement.h"
+
+namespace coop::bench {
+namespace {
+
+using views::sql::Connection;
+
+struct KafkaDeleter {
+  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
+};
+struct ConfDeleter {
+  void operator()(rd_kafka_conf_t* conf) const { rd_kafka_conf_destroy(conf); }
+};
+struct PartitionListDeleter {
+  void operator()(rd_kafka_topic_partition_list_t* list) const {
+    rd_kafka_topic_partition_list_destroy(list);
+  }
+};
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using KafkaHandle = std::unique_ptr<rd_kafka_t, KafkaDeleter>;
+using ConfHandle = std::unique_ptr<rd_kafka_conf_t, ConfDeleter>;
+using PartitionListHandle = std::unique_ptr<rd_kafka_topic_partition_list_t, PartitionListDeleter>;
+using MessageHandle = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
+
+constexpr absl::Duration kIdleTimeout = absl::Seconds(60);
+constexpr int64_t kProgressEvery = 100'000;
+
+// Bulk settings for the one-off load; the views consumer reads what any producer wrote.
+const std::map<std::string, std::string>& BulkProducerProperties() {
+  static const auto* properties = new std::map<std::string, std::string>{
+      {"linger.ms", "50"},
+      {"batch.num.messages", "10000"},
+      {"batch.size", "1000000"},
+      {"queue.buffering.max.messages", "200000"},
+      {"queue.buffering.max.kbytes", "262144"},
+  };
+  return *properties;
+}
+
+// The raw consumer: what kafka::Consumer sets for the views consumer (common/kafka/consumer.cc),
+// with a private group id that never joins a group.
+absl::StatusOr<KafkaHandle> MakeRawConsumer(const kafka::KafkaConfig& kafka) {
+  ConfHandle conf(rd_kafka_conf_new());
+  std::array<char, 512> err{};
+  std::vector<std::pair<std::string, std::string>> settings = {
+      {"bootstrap.servers", kafka.bootstrap_servers},
+      {"client.id", kafka.client_id},
+      {"group.id", absl::StrCat("coop-views-bench-raw-", absl::ToUnixNanos(absl::Now()))},
+      {"enable.auto.commit", "false"},
+      {"enable.auto.offset.store", "false"},
+      {"enable.partition.eof", "false"},
+      {"auto.offset.reset", "earliest"},
+      {"isolation.level", "read_committed"},
+  };
+  for (const auto& [name, value] : kafka.properties) settings.emplace_back(name, value);
+  for (const auto& [name, value] : settings) {
+    if (rd_kafka_conf_set(conf.get(), name.c_str(), value.c_str(), err.data(), err.size()) !=
+        RD_KAFKA_CONF_OK) {
+      return absl::InvalidArgumentError(absl::StrCat(name, ": ", err.data()));
+    }
+  }
+  KafkaHandle rk(rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), err.data(), err.size()));
+  if (rk == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot create consumer: ", err.data()));
+  }
+  conf.release();  // Owned by rk now.
+  rd_kafka_poll_set_consumer(rk.get());
+  return rk;
+}
+
+views::ViewConsumerOptions ConsumerOptions(const EventLog& log, const ProjectionOptions& options) {
+  views::ViewConsumerOptions consumer;
+  consumer.kafka = log.kafka;
+  consumer.topic = log.topic;
+  consumer.dead_letter_topic = log.dead_letter_topic;
+  consumer.max_batch_records = options.max_batch_records;
+  return consumer;
+}
+
+// Runs a ViewConsumer on `connection` to the end of `log`; `server_pid` is the database
+// process serving the connection (0: none).
+absl::StatusOr<ConsumeResult> Project(const EventLog& log, const ProjectionOptions& options,
+                                      std::unique_ptr<Connection> connection, pid_t server_pid,
+                                      const std::string& phase) {
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<views::ViewConsumer> consumer,
+                        views::ViewConsumer::Create(ConsumerOptions(log, options),
+                                                    std::move(connection), log.cluster_id));
+  using Offsets = std::map<int32_t, int64_t>;
+  COOP_ASSIGN_OR_RETURN(const Offsets ends, consumer->EndOffsets());
+  int64_t end_total = 0;
+  for (const auto& [partition, end] : ends) end_total += end;
+  if (end_total != log.records) {
+    return absl::FailedPreconditionError(absl::StrCat("topic ", log.topic, " holds ", end_total,
+                                                      " records; expected ", log.records));
+  }
+  std::atomic<bool> stop{false};
+  CpuMeter cpu(server_pid, log.broker_pid);
+  cpu.Start();
+  const int64_t start_ns = NowNanos();
+  COOP_RETURN_IF_ERROR(consumer->Run(stop, ends));
+  const int64_t end_ns = NowNanos();
+  cpu.Stop();
+
+  const views::ViewConsumerStats& stats = consumer->stats();
+  ConsumeResult result;
+  result.phase = phase;
+  result.applied = stats.applied.load();
+  result.duplicates = stats.duplicates.load();
+  result.batches = stats.batches.load();
+  result.records = result.applied + result.duplicates;
+  result.wall_seconds = static_cast<double>(end_ns - start_ns) / 1e9;
+  result.client_cpu_seconds = cpu.client_seconds();
+  result.server_cpu_seconds = cpu.server_seconds();
+  result.broker_cpu_seconds = cpu.broker_seconds();
+  if (stats.dead_lettered.load() != 0 || result.records != log.records) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(phase, ": the consumer applied ", result.applied, " and skipped ",
+                     result.duplicates, " duplicates, dead-lettered ", stats.dead_lettered.load(),
+                     "; expected ", log.records, " records in all and no dead letters"));
+  }
+  return result;
+}
+
+void RemoveSqliteFiles(const std::string& path) {
+  std::error_code ignored;  // Absent files are the point.
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) {
+    std::filesystem::remove(path + suffix, ignored);
+  }
+}
+
+int64_t SqliteBytes(const std::string& path) {
+  int64_t bytes = 0;
+  for (const char* suffix : {"", "-wal"}) {
+    std::error_code error;
+    const uintmax_t size = std::filesystem::file_size(path + suffix, error);
+    if (!error) bytes += static_cast<int64_t>(size);
+  }
+  return bytes;
+}
+
+// The schema name goes into SQL text unquoted.
+absl::Status CheckSchemaName(const std::string& schema) {
+  for (char c : schema) {
+    if (!absl::ascii_islower(static_cast<unsigned char>(c)) &&
+        !absl::ascii_isdigit(static_cast<unsigned char>(c)) && c != '_') {
+      return absl::InvalidArgumentError(
+          absl::StrCat("schema '", schema, "': only a-z, 0-9 and _ are allowed"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Where the raw consumer leaves what it read of the values, so that the reads stay.
+std::atomic<uint8_t> touched_sink{0};
+
+}  // namespace
+
+absl::StatusOr<double> ProduceEvents(const kafka::KafkaConfig& kafka, const std::string& topic,
+                                     absl::Span<const coop::v1::Event> events,
+                                     std::ostream& progress) {
+  // Declared before the producer: its destructor may still run delivery callbacks.
+  std::atomic<int64_t> answered{0};
+  absl::Mutex mu;
+  absl::Status first_error;  // Guarded by mu.
+  kafka::KafkaConfig bulk = kafka;
+  for (const auto& [name, value] : BulkProducerProperties()) bulk.properties.emplace(name, value);
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer, kafka::Producer::Create(bulk));
+  const int64_t start_ns = NowNanos();
+  for (size_t i = 0; i < events.size(); ++i) {
+    COOP_ASSIGN_OR_RETURN(const kafka::KafkaRecord record, events::EncodeRecord(events[i]));
+    absl::Status queued;
+    do {
+      queued = producer->Produce(topic, record, [&](absl::StatusOr<kafka::RecordPosition> done) {
+        if (!done.ok()) {
+          absl::MutexLock lock(&mu);
+          if (first_error.ok()) first_error = done.status();
+        }
+        answered.fetch_add(1, std::memory_order_release);
+      });
+      if (absl::IsResourceExhausted(queued)) absl::SleepFor(absl::Milliseconds(1));
+    } while (absl::IsResourceExhausted(queued));
+    COOP_RETURN_IF_ERROR(queued);
+    if ((i + 1) % kProgressEvery == 0) progress << "  produced " << (i + 1) << "\n";
+  }
+  const auto total = static_cast<int64_t>(events.size());
+  while (answered.load(std::memory_order_acquire) < total) absl::SleepFor(absl::Milliseconds(1));
+  const int64_t end_ns = NowNanos();
+  absl::MutexLock lock(&mu);
+  COOP_RETURN_IF_ERROR(first_error);
+  return static_cast<double>(end_ns - start_ns) / 1e9;
+}
+
+absl::StatusOr<ConsumeResult> RawConsume(const EventLog& log) {
+  COOP_ASSIGN_OR_RETURN(KafkaHandle rk, MakeRawConsumer(log.kafka));
+  PartitionListHandle assignment(rd_kafka_topic_partition_list_new(log.partitions));
+  for (int32_t p = 0; p < log.partitions; ++p) {
+    rd_kafka_topic_partition_list_add(assignment.get(), log.topic.c_str(), p)->offset =
+        RD_KAFKA_OFFSET_BEGINNING;
+  }
+  ConsumeResult result;
+  result.phase = "raw";
+  std::string last_error;
+  uint8_t touched = 0;  // Each value's first byte, so that reading it cannot be skipped.
+
+  CpuMeter cpu(0, log.broker_pid);
+  cpu.Start();
+  const int64_t start_ns = NowNanos();
+  if (rd_kafka_resp_err_t err = rd_kafka_assign(rk.get(), assignment.get()); err != 0) {
+    return absl::UnavailableError(absl::StrCat("assign ", log.topic, ": ", rd_kafka_err2str(err)));
+  }
+  int64_t last_record_ns = start_ns;
+  while (result.records < log.records) {
+    MessageHandle message(rd_kafka_consumer_poll(rk.get(), 100));
+    if (message == nullptr || message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+      // librdkafka reports passing broker trouble as consumer errors and recovers by itself.
+      if (message != nullptr) last_error = rd_kafka_message_errstr(message.get());
+      if (NowNanos() - last_record_ns > absl::ToInt64Nanoseconds(kIdleTimeout)) {
+        return absl::DeadlineExceededError(
+            absl::StrCat("raw consumer: no record for ", absl::FormatDuration(kIdleTimeout),
+                         " after ", result.records, " of ", log.records,
+                         last_error.empty() ? "" : "; last error: ", last_error));
+      }
+      continue;
+    }
+    ++result.records;
+    result.value_bytes += static_cast<int64_t>(message->len);
+    if (message->len > 0) touched ^= static_cast<const uint8_t*>(message->payload)[0];
+    last_record_ns = NowNanos();
+  }
+  const int64_t end_ns = NowNanos();
+  cpu.Stop();
+  rd_kafka_consumer_close(rk.get());
+
+  result.wall_seconds = static_cast<double>(end_ns - start_ns) / 1e9;
+  result.client_cpu_seconds = cpu.client_seconds();
+  result.broker_cpu_seconds = cpu.broker_seconds();
+  touched_sink.store(touched, std::memory_order_relaxed);
+  return result;
+}
+
+absl::StatusOr<ConsumeResult> ProjectIntoSqlite(const EventLog& log,
+                                                const ProjectionOptions& options,
+                                                const std::string& path) {
+  RemoveSqliteFiles(path);
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection, views::sql::OpenSqlite(path));
+  COOP_ASSIGN_OR_RETURN(ConsumeResult result,
+                        Project(log, options, std::move(connection), 0, "sqlite"));
+  // The consumer closed its connection (checkpointing the WAL) when it was destroyed.
+  result.db_bytes = SqliteBytes(path);
+  return result;
+}
+
+absl::StatusOr<ConsumeResult> ProjectIntoPostgres(const EventLog& log,
+                                                  const ProjectionOptions& options,
+                                                  const std::string& url,
+                                                  const std::string& schema) {
+  COOP_RETURN_IF_ERROR(CheckSchemaName(schema));
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<Connection> admin, views::sql::OpenPostgres(url, ""));
+  const std::string drop = absl::StrCat("DROP SCHEMA IF EXISTS ", schema, " CASCADE");
+  COOP_RETURN_IF_ERROR(admin->ExecuteScript(drop));
+  COOP_ASSIGN_OR_RETURN(std::unique_ptr<Connection> connection,
+                        views::sql::OpenPostgres(url, schema));
+  COOP_ASSIGN_OR_RETURN(const std::vector<views::sql::Row> backend,
+                        connection->Query("SELECT pg_backend_pid()"));
+  const auto backend_pid = static_cast<pid_t>(views::sql::AsInt(backend.at(0).at(0)));
+  absl::StatusOr<ConsumeResult> result =
+      Project(log, options, std::move(connection), backend_pid, "postgres");
+  if (result.ok()) {
+    absl::StatusOr<std::vector<views::sql::Row>> size = admin->Query(
+        "SELECT COALESCE(SUM(pg_total_relation_size(c.oid)), 0)::BIGINT FROM pg_class c "
+        "JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relkind = 'r'",
+        {views::sql::Value(schema)});
+    if (!size.ok()) return size.status();
+    result->db_bytes = views::sql::AsInt(size->at(0).at(0));
+  }
+  COOP_RETURN_IF_ERROR(admin->ExecuteScript(drop));
+  return result;
+}
+
+}  // namespace coop::bench
