@@ -14,8 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/policy.h"
+#include "common/auth/server_security.h"
 #include "consumers/views/metrics.h"
 #include "consumers/views/views_engine.h"
 #include "consumers/views/views_service.h"
@@ -24,7 +23,6 @@
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/resource_quota.h"
-#include "services/publisher/server_credentials.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50052", "gRPC address to listen on (host:port)");
@@ -100,29 +98,15 @@ int main(int argc, char** argv) {
   options.group_prefix = absl::GetFlag(FLAGS_group_prefix);
   options.settle_delay = absl::GetFlag(FLAGS_settle_delay);
 
-  if (absl::GetFlag(FLAGS_policy).empty()) {
-    return Fail(absl::InvalidArgumentError("--policy: required (see common/auth/README.md)"));
-  }
-  absl::StatusOr<coop::auth::Policy> policy = coop::auth::Policy::Load(absl::GetFlag(FLAGS_policy));
-  if (!policy.ok()) return Fail(policy.status());
-  absl::StatusOr<coop::auth::Authenticator> authenticator = coop::auth::Authenticator::Create(
-      *std::move(policy), {.anonymous_principal_id = absl::GetFlag(FLAGS_anonymous_principal)});
-  if (!authenticator.ok()) return Fail(authenticator.status());
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      coop::publisher::MakeServerCredentials({
-          .cert_file = absl::GetFlag(FLAGS_tls_cert),
-          .key_file = absl::GetFlag(FLAGS_tls_key),
-          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
-          .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext),
-      });
-  if (!credentials.ok()) return Fail(credentials.status());
-  if (absl::GetFlag(FLAGS_insecure_plaintext)) {
-    spdlog::warn("serving PLAIN TEXT without TLS: for local use only");
-  }
-  if (authenticator->anonymous_enabled()) {
-    spdlog::warn("ANONYMOUS calls accepted as principal '{}': for local use only",
-                 absl::GetFlag(FLAGS_anonymous_principal));
-  }
+  absl::StatusOr<coop::auth::ServerSecurity> security = coop::auth::LoadServerSecurity({
+      .policy_file = absl::GetFlag(FLAGS_policy),
+      .anonymous_principal = absl::GetFlag(FLAGS_anonymous_principal),
+      .credentials = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
+                      .key_file = absl::GetFlag(FLAGS_tls_key),
+                      .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
+                      .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext)},
+  });
+  if (!security.ok()) return Fail(security.status());
 
   absl::StatusOr<std::unique_ptr<coop::views::ViewsEngine>> engine =
       coop::views::ViewsEngine::Start(options);
@@ -138,7 +122,7 @@ int main(int argc, char** argv) {
                  metrics_server->port());
   }
 
-  coop::views::ViewsService service(**engine, *authenticator);
+  coop::views::ViewsService service(**engine, security->authenticator);
   grpc::EnableDefaultHealthCheckService(true);
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -148,7 +132,7 @@ int main(int argc, char** argv) {
   quota.SetMaxThreads(absl::GetFlag(FLAGS_max_threads));
   builder.SetResourceQuota(quota);
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), security->credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -12,8 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
-#include "common/auth/authenticator.h"
-#include "common/auth/policy.h"
+#include "common/auth/server_security.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/grpcpp.h"
@@ -21,7 +20,6 @@
 #include "services/publisher/event_publisher.h"
 #include "services/publisher/metrics.h"
 #include "services/publisher/publisher_service.h"
-#include "services/publisher/server_credentials.h"
 #include "spdlog/spdlog.h"
 
 ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address to listen on (host:port)");
@@ -89,30 +87,15 @@ int main(int argc, char** argv) {
   config.delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
   config.cross_instance_dedup = absl::GetFlag(FLAGS_cross_instance_dedup);
 
-  if (absl::GetFlag(FLAGS_policy).empty()) {
-    return Fail(absl::InvalidArgumentError("--policy: required (see common/auth/README.md)"));
-  }
-  absl::StatusOr<coop::auth::Policy> policy = coop::auth::Policy::Load(absl::GetFlag(FLAGS_policy));
-  if (!policy.ok()) return Fail(policy.status());
-  absl::StatusOr<coop::auth::Authenticator> authenticator = coop::auth::Authenticator::Create(
-      *std::move(policy), {.anonymous_principal_id = absl::GetFlag(FLAGS_anonymous_principal)});
-  if (!authenticator.ok()) return Fail(authenticator.status());
-
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      coop::publisher::MakeServerCredentials({
-          .cert_file = absl::GetFlag(FLAGS_tls_cert),
-          .key_file = absl::GetFlag(FLAGS_tls_key),
-          .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
-          .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext),
-      });
-  if (!credentials.ok()) return Fail(credentials.status());
-  if (absl::GetFlag(FLAGS_insecure_plaintext)) {
-    spdlog::warn("serving PLAIN TEXT without TLS: for local use only");
-  }
-  if (authenticator->anonymous_enabled()) {
-    spdlog::warn("ANONYMOUS calls accepted as principal '{}': for local use only",
-                 absl::GetFlag(FLAGS_anonymous_principal));
-  }
+  absl::StatusOr<coop::auth::ServerSecurity> security = coop::auth::LoadServerSecurity({
+      .policy_file = absl::GetFlag(FLAGS_policy),
+      .anonymous_principal = absl::GetFlag(FLAGS_anonymous_principal),
+      .credentials = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
+                      .key_file = absl::GetFlag(FLAGS_tls_key),
+                      .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
+                      .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext)},
+  });
+  if (!security.ok()) return Fail(security.status());
 
   absl::StatusOr<std::unique_ptr<coop::publisher::EventPublisher>> publisher =
       coop::publisher::EventPublisher::Create(config);
@@ -133,14 +116,15 @@ int main(int argc, char** argv) {
                  metrics_server->port());
   }
 
-  coop::publisher::PublisherService service(publisher->get(), &*authenticator, {}, &metrics);
+  coop::publisher::PublisherService service(publisher->get(), &security->authenticator, {},
+                                            &metrics);
   grpc::EnableDefaultHealthCheckService(true);
   // Links the grpc.health.v1 descriptor in, so reflection (and grpcurl) can describe Health.
   (void)grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), *credentials, &port);
+  builder.AddListeningPort(absl::GetFlag(FLAGS_listen), security->credentials, &port);
   builder.RegisterService(&service);
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -2,9 +2,29 @@
 
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"
 
 namespace coop::views::sql {
+
+std::string StatementExcerpt(absl::string_view sql) {
+  constexpr size_t kExcerptBytes = 60;
+  std::string out;
+  bool space = false;
+  for (char c : absl::StripAsciiWhitespace(sql)) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      space = true;
+      continue;
+    }
+    if (out.size() >= kExcerptBytes && (static_cast<unsigned char>(c) & 0xC0) != 0x80) {
+      return out + "...";
+    }
+    if (space) out += ' ';
+    space = false;
+    out += c;
+  }
+  return out;
+}
 
 int64_t AsInt(const Value& value) {
   if (const int64_t* i = std::get_if<int64_t>(&value)) return *i;

@@ -39,6 +39,10 @@ double AsDouble(const Value& value);
 const std::string& AsString(const Value& value);
 bool IsNull(const Value& value);
 
+// The statement as error messages quote it: whitespace collapsed, cut after about 60 bytes (on
+// a UTF-8 character boundary) with "..." appended.
+std::string StatementExcerpt(absl::string_view sql);
+
 // Replaces the type placeholders of a DDL script for `dialect`:
 //   {BLOB}  -> BLOB   | BYTEA
 //   {INT}   -> INTEGER | BIGINT     (64-bit integers)

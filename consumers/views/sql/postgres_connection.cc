@@ -30,8 +30,6 @@
 namespace coop::views::sql {
 namespace {
 
-constexpr size_t kStatementExcerptBytes = 60;
-
 // Type OIDs of the built-in types (PostgreSQL's catalog/pg_type.dat; they never change).
 constexpr pqxx::oid kBoolOid = 16;
 constexpr pqxx::oid kByteaOid = 17;
@@ -45,30 +43,10 @@ constexpr pqxx::oid kNumericOid = 1700;
 using WriteTransaction = pqxx::transaction<pqxx::read_committed, pqxx::read_write>;
 using SnapshotTransaction = pqxx::transaction<pqxx::repeatable_read, pqxx::read_only>;
 
-// The statement as it appears in error messages: whitespace collapsed, cut after about 60
-// bytes (on a UTF-8 character boundary).
-std::string Excerpt(absl::string_view sql) {
-  std::string out;
-  bool space = false;
-  for (char c : absl::StripAsciiWhitespace(sql)) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (out.size() >= kStatementExcerptBytes && (static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-      return out + "...";
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
-
 std::string Message(absl::string_view sql, absl::string_view what) {
   // libpq's messages span lines ("ERROR:  ...\nDETAIL:  ...\n").
   std::string text = absl::StrReplaceAll(absl::StripAsciiWhitespace(what), {{"\n", " "}});
-  return absl::StrCat("PostgreSQL \"", Excerpt(sql), "\": ", text);
+  return absl::StrCat("PostgreSQL \"", StatementExcerpt(sql), "\": ", text);
 }
 
 // The one place where PostgreSQL's SQLSTATE codes become Status.

@@ -17,27 +17,6 @@ namespace coop::views::sql {
 namespace {
 
 constexpr int kBusyTimeoutMs = 5000;
-constexpr size_t kStatementExcerptBytes = 60;
-
-// The statement as it appears in error messages: whitespace collapsed, cut after about 60
-// bytes (on a UTF-8 character boundary).
-std::string Excerpt(absl::string_view sql) {
-  std::string out;
-  bool space = false;
-  for (char c : absl::StripAsciiWhitespace(sql)) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      space = true;
-      continue;
-    }
-    if (out.size() >= kStatementExcerptBytes && (static_cast<unsigned char>(c) & 0xC0) != 0x80) {
-      return out + "...";
-    }
-    if (space) out += ' ';
-    space = false;
-    out += c;
-  }
-  return out;
-}
 
 // The one place where SQLite result codes become Status. `code` is an extended result code.
 //   SQLITE_BUSY, SQLITE_LOCKED (busy past the timeout), SQLITE_CANTOPEN   -> UNAVAILABLE
@@ -70,8 +49,8 @@ absl::Status SqliteError(int code, absl::string_view message, absl::string_view 
     default:
       break;
   }
-  return absl::Status(status_code, absl::StrCat("SQLite \"", Excerpt(sql), "\": ", message, " (",
-                                                sqlite3_errstr(code), ")"));
+  return absl::Status(status_code, absl::StrCat("SQLite \"", StatementExcerpt(sql), "\": ", message,
+                                                " (", sqlite3_errstr(code), ")"));
 }
 
 struct DbCloser {
@@ -270,13 +249,13 @@ class SqliteConnection final : public Connection {
     }
     if (stmt == nullptr) {
       return Fail(absl::InvalidArgumentError(
-          absl::StrCat("SQLite \"", Excerpt(sql), "\": no statement in the text")));
+          absl::StrCat("SQLite \"", StatementExcerpt(sql), "\": no statement in the text")));
     }
     const absl::string_view rest =
         absl::StripAsciiWhitespace(sql.substr(static_cast<size_t>(tail - text)));
     if (!rest.empty()) {
       return Fail(absl::InvalidArgumentError(
-          absl::StrCat("SQLite \"", Excerpt(sql),
+          absl::StrCat("SQLite \"", StatementExcerpt(sql),
                        "\": more than one statement (use ExecuteScript for scripts)")));
     }
     return statements_.emplace(std::string(sql), std::move(stmt)).first->second.get();
@@ -287,7 +266,7 @@ class SqliteConnection final : public Connection {
   absl::Status Bind(sqlite3_stmt* stmt, absl::string_view sql, absl::Span<const Value> params) {
     if (sqlite3_bind_parameter_count(stmt) != static_cast<int>(params.size())) {
       return Fail(absl::InvalidArgumentError(
-          absl::StrCat("SQLite \"", Excerpt(sql), "\": the statement takes ",
+          absl::StrCat("SQLite \"", StatementExcerpt(sql), "\": the statement takes ",
                        sqlite3_bind_parameter_count(stmt), " parameters, got ", params.size())));
     }
     for (size_t i = 0; i < params.size(); ++i) {
@@ -295,8 +274,8 @@ class SqliteConnection final : public Connection {
       const int index = sqlite3_bind_parameter_index(stmt, name.c_str());
       if (index == 0) {
         return Fail(absl::InvalidArgumentError(
-            absl::StrCat("SQLite \"", Excerpt(sql), "\": parameters must be $1..$", params.size(),
-                         "; ", name, " is missing")));
+            absl::StrCat("SQLite \"", StatementExcerpt(sql), "\": parameters must be $1..$",
+                         params.size(), "; ", name, " is missing")));
       }
       // SQLITE_STATIC: the values outlive the call, and the lease clears the bindings.
       const Value& value = params[i];

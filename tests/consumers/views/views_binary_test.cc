@@ -23,24 +23,13 @@
 #include "gtest/gtest.h"
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
+#include "tests/testing/ports.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::views {
 namespace {
 
 using ::testing::HasSubstr;
-
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t size = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 pid_t Spawn(std::vector<std::string> args) {
   const pid_t pid = fork();
@@ -99,9 +88,9 @@ class ViewsBinaryTest : public ::testing::Test {
 };
 
 TEST_F(ViewsBinaryTest, ReadsItsWritesThroughBothBinariesAndStopsCleanly) {
-  const int publisher_port = FreePort();
-  const int views_port = FreePort();
-  const int metrics_port = FreePort();
+  const int publisher_port = coop::testing::FreeLoopbackPort();
+  const int views_port = coop::testing::FreeLoopbackPort();
+  const int metrics_port = coop::testing::FreeLoopbackPort();
   publisher_ =
       Spawn({COOP_PUBLISHER_BINARY, absl::StrCat("--listen=127.0.0.1:", publisher_port),
              absl::StrCat("--bootstrap_servers=", bootstrap_),

@@ -24,26 +24,13 @@
 #include "gtest/gtest.h"
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
+#include "tests/testing/ports.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::publisher {
 namespace {
 
 using ::testing::HasSubstr;
-
-// A port that was free a moment ago (the server binds it right after).
-int FreePort() {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
-  socklen_t size = sizeof(address);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size);
-  close(fd);
-  return ntohs(address.sin_port);
-}
 
 class PublisherBinaryTest : public ::testing::Test {
  protected:
@@ -60,7 +47,7 @@ class PublisherBinaryTest : public ::testing::Test {
             .ok());
     policy_path_ = absl::StrCat(::testing::TempDir(), "/policy-", getpid(), ".json");
     std::ofstream(policy_path_) << auth::testing::TestPolicyJson();
-    port_ = FreePort();
+    port_ = coop::testing::FreeLoopbackPort();
   }
 
   void TearDown() override {

@@ -11,6 +11,7 @@
 #include "absl/synchronization/notification.h"
 #include "common/auth/authenticator.h"
 #include "common/auth/policy.h"
+#include "common/auth/server_security.h"
 #include "common/events/record_codec.h"
 #include "common/kafka/consumer.h"
 #include "common/kafka/topic_admin.h"
@@ -20,7 +21,6 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "services/publisher/event_publisher.h"
-#include "services/publisher/server_credentials.h"
 #include "tests/common/auth/test_policy.h"
 #include "tests/services/publisher/publisher_test_env.h"
 #include "tests/testing/kafka_env.h"
@@ -362,9 +362,9 @@ class PublisherTlsTest : public PublisherServiceTest {
 
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials() override {
     absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-        MakeServerCredentials({.cert_file = certs_ + "/server.pem",
-                               .key_file = certs_ + "/server.key",
-                               .client_ca_file = certs_ + "/ca.pem"});
+        auth::MakeServerCredentials({.cert_file = certs_ + "/server.pem",
+                                     .key_file = certs_ + "/server.key",
+                                     .client_ca_file = certs_ + "/ca.pem"});
     EXPECT_TRUE(credentials.ok()) << credentials.status();
     return credentials.ok() ? *credentials : nullptr;
   }

@@ -1,12 +1,15 @@
-#include "services/publisher/server_credentials.h"
+#include "common/auth/server_security.h"
 
 #include <fstream>
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth/policy.h"
+#include "common/status_macros.h"
 #include "grpcpp/security/server_credentials.h"
+#include "spdlog/spdlog.h"
 
-namespace coop::publisher {
+namespace coop::auth {
 namespace {
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, absl::string_view flag) {
@@ -54,4 +57,25 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-}  // namespace coop::publisher
+absl::StatusOr<ServerSecurity> LoadServerSecurity(const ServerSecurityOptions& options) {
+  if (options.policy_file.empty()) {
+    return absl::InvalidArgumentError("--policy: required (see common/auth/README.md)");
+  }
+  COOP_ASSIGN_OR_RETURN(Policy policy, Policy::Load(options.policy_file));
+  COOP_ASSIGN_OR_RETURN(
+      Authenticator authenticator,
+      Authenticator::Create(std::move(policy),
+                            {.anonymous_principal_id = options.anonymous_principal}));
+  COOP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                        MakeServerCredentials(options.credentials));
+  if (options.credentials.insecure_plaintext) {
+    spdlog::warn("serving PLAIN TEXT without TLS: for local use only");
+  }
+  if (authenticator.anonymous_enabled()) {
+    spdlog::warn("ANONYMOUS calls accepted as principal '{}': for local use only",
+                 options.anonymous_principal);
+  }
+  return ServerSecurity{std::move(authenticator), std::move(credentials)};
+}
+
+}  // namespace coop::auth
