@@ -196,7 +196,26 @@ absl::StatusOr<std::map<int32_t, int64_t>> Consumer::OffsetsForTime(absl::string
 absl::StatusOr<std::map<int32_t, int64_t>> Consumer::EndOffsets(absl::string_view topic,
                                                                 int32_t partitions,
                                                                 absl::Duration timeout) {
-  return ListOffsets(impl_->client.get(), topic, partitions, RD_KAFKA_OFFSET_END, timeout);
+  absl::StatusOr<std::map<int32_t, int64_t>> offsets =
+      ListOffsets(impl_->client.get(), topic, partitions, RD_KAFKA_OFFSET_END, timeout);
+  if (!offsets.ok()) return offsets;
+  // A broker may answer the "latest" query with the logical offset -1 instead of a number; ask
+  // for that partition's high watermark instead, so that callers never read -1 as an end.
+  const std::string topic_name(topic);
+  for (auto& [partition, offset] : *offsets) {
+    if (offset >= 0) continue;
+    int64_t low = 0, high = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        impl_->client.get(), topic_name.c_str(), partition, &low, &high,
+        static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || high < 0) {
+      return KafkaErrorToStatus(
+          err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : RD_KAFKA_RESP_ERR__BAD_MSG,
+          absl::StrCat("end offset of ", topic, "[", partition, "]"));
+    }
+    offset = high;
+  }
+  return offsets;
 }
 
 absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration timeout) {
