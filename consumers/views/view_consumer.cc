@@ -68,6 +68,12 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
   ViewConsumerStats stats;
   CommitCallback on_commit;
   std::atomic<bool> write_dead_letters{true};
+  // Per partition, the last end-of-partition seen since its last record.
+  struct EndSeen {
+    int64_t offset = 0;
+    absl::Time at;
+  };
+  std::map<int32_t, EndSeen> end_seen;
   // Set when a batch came back ABORTED: positions must be reloaded.
   bool reload = false;
 
@@ -186,18 +192,17 @@ struct ViewConsumer::Impl : public kafka::RebalanceListener {
     const int64_t offset = consumed.position.offset;
     auto owned = next.find(p);
     if (owned == next.end()) return absl::OkStatus();  // Revoked meanwhile.
-    auto [it, fresh] = advance.try_emplace(p, PartitionAdvance{owned->second, owned->second});
-    PartitionAdvance& move = it->second;
     if (consumed.end_of_partition) {
-      // Past transaction markers: everything before the end has been read.
-      if (offset > move.to) {
-        move.to = offset;
-        if (batch_started == absl::InfinitePast()) batch_started = absl::Now();
-      } else if (fresh) {
-        advance.erase(it);
-      }
+      // Only a hint that the log's end is near: librdkafka can report the end of a partition
+      // ahead of records it has yet to deliver, so an end-of-partition never moves a position
+      // (that would skip those records). Run(until) reads it, with a quiet period, to tell that
+      // only transaction markers are left before `until`.
+      end_seen[p] = EndSeen{.offset = offset, .at = absl::Now()};
       return absl::OkStatus();
     }
+    end_seen.erase(p);
+    auto [it, fresh] = advance.try_emplace(p, PartitionAdvance{owned->second, owned->second});
+    PartitionAdvance& move = it->second;
     if (offset < move.to) {
       if (fresh) advance.erase(it);
       return absl::OkStatus();  // Already applied or already in the batch.
@@ -265,11 +270,22 @@ absl::Status ViewConsumer::Run(const std::atomic<bool>& stop,
   } else {
     COOP_RETURN_IF_ERROR(impl.consumer->Subscribe(impl.options.topic));
   }
+  // A partition has reached `until` when its position has, or when only transaction markers
+  // can be left before it: the end was reported at or past `until` and no record came for a
+  // while after that.
+  constexpr absl::Duration kQuietAfterEnd = absl::Seconds(1);
   auto reached = [&] {
     if (!until.has_value()) return false;
+    const absl::Time now = absl::Now();
     for (const auto& [p, end] : *until) {
       auto it = impl.next.find(p);
-      if (it == impl.next.end() || it->second < end) return false;
+      if (it == impl.next.end()) return false;
+      if (it->second >= end) continue;
+      auto seen = impl.end_seen.find(p);
+      if (seen == impl.end_seen.end() || seen->second.offset < end ||
+          now - seen->second.at < kQuietAfterEnd || impl.advance.count(p) > 0) {
+        return false;
+      }
     }
     return true;
   };

@@ -2,6 +2,7 @@
 
 #include <atomic>
 
+#include "absl/strings/str_cat.h"
 #include "common/events/record_codec.h"
 #include "common/kafka/producer.h"
 #include "common/kafka/topic_admin.h"
@@ -82,7 +83,11 @@ absl::Status ConsumeToEnd(const ViewConsumerOptions& options,
                         ViewConsumer::Create(options, std::move(connection), cluster_id));
   COOP_ASSIGN_OR_RETURN(auto ends, consumer->EndOffsets());
   std::atomic<bool> stop{false};
-  return consumer->Run(stop, ends);
+  COOP_RETURN_IF_ERROR(consumer->Run(stop, ends));
+  if (const int64_t dead = consumer->stats().dead_lettered.load(); dead > 0) {
+    return absl::InternalError(absl::StrCat(dead, " records were dead-lettered"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> ClusterIdOf(const kafka::KafkaConfig& kafka) {

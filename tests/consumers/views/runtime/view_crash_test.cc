@@ -122,6 +122,11 @@ TEST(ViewCrashTest, KilledDuringBatchesAndRestartedTheViewsEqualAFreshProjection
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_TRUE(b.ok()) << b.status();
   if (*a != *b) {
+    for (const char* table : {"events", "agreements", "hubs", "hub_milestones", "trade_rows"}) {
+      const std::string count = absl::StrCat("SELECT COUNT(*) FROM ", table);
+      ADD_FAILURE() << table << ": crashed " << sql::AsInt(*QueryValue(*crashed, count))
+                    << " rows, fresh " << sql::AsInt(*QueryValue(*fresh, count));
+    }
     // Name the first line that differs (the dumps hold one row per line).
     const std::vector<std::string> left = absl::StrSplit(*a, '\n');
     const std::vector<std::string> right = absl::StrSplit(*b, '\n');
