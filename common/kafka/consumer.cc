@@ -199,11 +199,13 @@ absl::StatusOr<std::map<int32_t, int64_t>> Consumer::EndOffsets(absl::string_vie
   absl::StatusOr<std::map<int32_t, int64_t>> offsets =
       ListOffsets(impl_->client.get(), topic, partitions, RD_KAFKA_OFFSET_END, timeout);
   if (!offsets.ok()) return offsets;
-  // A broker may answer the "latest" query with the logical offset -1 instead of a number; ask
-  // for that partition's high watermark instead, so that callers never read -1 as an end.
+  // The "latest" query, sent through offsets_for_times, has been seen to answer -1 (the logical
+  // end) and, now and then, 0 for partitions that hold records: a reader then took the log's
+  // end for already reached. For those answers, ask for the partition's high watermark, which a
+  // partition that is really empty also reports as 0.
   const std::string topic_name(topic);
   for (auto& [partition, offset] : *offsets) {
-    if (offset >= 0) continue;
+    if (offset > 0) continue;
     int64_t low = 0, high = 0;
     const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
         impl_->client.get(), topic_name.c_str(), partition, &low, &high,
