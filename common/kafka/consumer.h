@@ -92,8 +92,8 @@ class Consumer {
   // For each partition, the end offset a reader of this consumer's isolation level can read
   // up to: the high watermark, or for read_committed the last stable offset, which passes a
   // committed transaction's records a moment after the commit returned (when the markers are
-  // written). A partition the "latest" query answers with 0 or less is asked for its high
-  // watermark instead (that query has been seen to answer 0 for partitions holding records).
+  // written). Each partition's high watermark is asked too and the larger answer wins: the
+  // "latest" query has been seen to answer -1, 0 or a stale offset short of the end.
   absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(absl::string_view topic, int32_t partitions,
                                                         absl::Duration timeout);
 
