@@ -863,17 +863,22 @@ absl::Status Batch::Refold(const std::string& entity, int64_t apply_ms) {
     deletes.emplace_back("DELETE FROM incentives WHERE incentive_id = $1",
                          Value(entity.substr(strlen("incentive:"))));
   } else {
-    for (const char* statement : {
-             "DELETE FROM facets WHERE view = 'agreement' AND entity_id IN (SELECT "
-             "agreement_id FROM agreements WHERE subject = $1)",
-             "DELETE FROM facets WHERE view = 'hub' AND entity_id IN (SELECT hub_id FROM hubs "
-             "WHERE subject = $1)",
-             "DELETE FROM agreements WHERE subject = $1",
-             "DELETE FROM hubs WHERE subject = $1",
-             "DELETE FROM sites WHERE subject = $1",
-             "DELETE FROM region_facts WHERE subject = $1",
-         }) {
-      deletes.emplace_back(statement, s);
+    // Subject entities, deleted by their keys (the subject names them), never by a scan.
+    auto key_of = [&](absl::string_view prefix) {
+      return Value(std::string(absl::string_view(entity).substr(prefix.size())));
+    };
+    if (absl::StartsWith(entity, "agreement/")) {
+      deletes.emplace_back("DELETE FROM facets WHERE view = 'agreement' AND entity_id = $1",
+                           key_of("agreement/"));
+      deletes.emplace_back("DELETE FROM agreements WHERE agreement_id = $1", key_of("agreement/"));
+    } else if (absl::StartsWith(entity, "hub/")) {
+      deletes.emplace_back("DELETE FROM facets WHERE view = 'hub' AND entity_id = $1",
+                           key_of("hub/"));
+      deletes.emplace_back("DELETE FROM hubs WHERE hub_id = $1", key_of("hub/"));
+    } else if (absl::StartsWith(entity, "site/")) {
+      deletes.emplace_back("DELETE FROM sites WHERE site_id = $1", key_of("site/"));
+    } else if (absl::StartsWith(entity, "region/")) {
+      deletes.emplace_back("DELETE FROM region_facts WHERE subject = $1", s);
     }
   }
   if (absl::StartsWith(entity, "hub/")) {
