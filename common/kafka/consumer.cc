@@ -52,7 +52,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
       {"enable.auto.commit", "false"},
       {"enable.auto.offset.store", "false"},
       {"enable.partition.eof", options.report_end_of_partition ? "true" : "false"},
-      {"auto.offset.reset", "earliest"},
+      {"auto.offset.reset", options.fail_on_missing_offset ? "error" : "earliest"},
       {"isolation.level", options.read_committed ? "read_committed" : "read_uncommitted"},
   };
   // librdkafka's consumer API needs a group id even for plain assignment. Without one of ours,
@@ -233,6 +233,15 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration time
                                      .partition = message->partition,
                                      .offset = message->offset};
     return marker;
+  }
+  if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
+    // ConsumerOptions::fail_on_missing_offset: the records at this position are gone.
+    return absl::DataLossError(absl::StrCat(
+        "records of ", message->rkt != nullptr ? rd_kafka_topic_name(message->rkt) : "?", "[",
+        message->partition, "] at offset ", message->offset,
+        " are not in the log (deleted by retention or DeleteRecords, or the topic was "
+        "recreated): ",
+        rd_kafka_message_errstr(message.get())));
   }
   if (message->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
     return KafkaErrorToStatus(message->err,

@@ -43,6 +43,12 @@ struct ConsumerOptions {
   bool read_committed = true;
   // Poll() also returns a marker each time a partition has been read to its end.
   bool report_end_of_partition = false;
+  // When a position to read from is not in the log (its records were deleted, by retention or
+  // DeleteRecords, or the topic was recreated), Poll() fails with DATA_LOSS naming the partition
+  // and offset, and that partition is not read further. Otherwise the read jumps to the earliest
+  // record left and the deleted records are skipped without a word (Kafka's
+  // auto.offset.reset=earliest).
+  bool fail_on_missing_offset = false;
   // Required by Subscribe(); not owned, must outlive the consumer.
   RebalanceListener* rebalance_listener = nullptr;
 };

@@ -17,6 +17,7 @@ namespace coop::kafka {
 
 using internal::AdminOptionsHandle;
 using internal::ConfigResourceHandle;
+using internal::DeleteRecordsHandle;
 using internal::DeleteTopicHandle;
 using internal::EventHandle;
 using internal::KafkaHandle;
@@ -42,7 +43,8 @@ absl::StatusOr<AdminOptionsHandle> MakeOptions(rd_kafka_t* rk, rd_kafka_admin_op
       RD_KAFKA_RESP_ERR_NO_ERROR) {
     return absl::InvalidArgumentError(absl::StrCat("admin timeout: ", err.data()));
   }
-  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS) {
+  if (op == RD_KAFKA_ADMIN_OP_CREATETOPICS || op == RD_KAFKA_ADMIN_OP_DELETETOPICS ||
+      op == RD_KAFKA_ADMIN_OP_DELETERECORDS) {
     // Have the controller wait until the change has propagated before it answers.
     if (rd_kafka_AdminOptions_set_operation_timeout(options.get(), ms, err.data(), err.size()) !=
         RD_KAFKA_RESP_ERR_NO_ERROR) {
@@ -362,6 +364,30 @@ absl::Status TopicAdmin::DeleteTopic(absl::string_view name, absl::Duration time
                                             absl::StrCat("delete topic '", name, "'")));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<int64_t> TopicAdmin::DeleteRecordsBefore(absl::string_view topic, int32_t partition,
+                                                        int64_t offset, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  const std::string topic_name(topic);
+  const std::string what =
+      absl::StrCat("delete records of ", topic, "[", partition, "] before ", offset);
+  internal::PartitionListHandle before(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(before.get(), topic_name.c_str(), partition)->offset = offset;
+  DeleteRecordsHandle records(rd_kafka_DeleteRecords_new(before.get()));
+  COOP_ASSIGN_OR_RETURN(
+      AdminOptionsHandle options,
+      MakeOptions(impl_->client.get(), RD_KAFKA_ADMIN_OP_DELETERECORDS, deadline));
+  rd_kafka_DeleteRecords_t* requests[] = {records.get()};
+  rd_kafka_DeleteRecords(impl_->client.get(), requests, 1, options.get(), impl_->queue.get());
+  COOP_ASSIGN_OR_RETURN(EventHandle event, AwaitResult(impl_->queue.get(), deadline, what));
+  const rd_kafka_topic_partition_list_t* results =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(event.get()));
+  if (results == nullptr || results->cnt != 1) {
+    return absl::InternalError(absl::StrCat(what, ": no result for the partition"));
+  }
+  COOP_RETURN_IF_ERROR(KafkaErrorToStatus(results->elems[0].err, what));
+  return results->elems[0].offset;
 }
 
 }  // namespace coop::kafka

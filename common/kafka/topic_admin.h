@@ -70,6 +70,12 @@ class TopicAdmin {
   // Deletes a topic; NOT_FOUND when it does not exist.
   absl::Status DeleteTopic(absl::string_view name, absl::Duration timeout);
 
+  // Deletes the records of `topic`[`partition`] before `offset` (Kafka's DeleteRecords: the
+  // log start offset moves up). Returns the new log start offset. Never used on coopstream's own
+  // topics, which keep everything; tests use it to play a log that lost records.
+  absl::StatusOr<int64_t> DeleteRecordsBefore(absl::string_view topic, int32_t partition,
+                                              int64_t offset, absl::Duration timeout);
+
  private:
   struct Impl;
   explicit TopicAdmin(std::unique_ptr<Impl> impl);
