@@ -40,6 +40,10 @@ ABSL_FLAG(std::string, postgres_url, "",
 ABSL_FLAG(std::string, group_prefix, "coop-views",
           "Kafka consumer groups of the PostgreSQL instances are {prefix}-g{generation}");
 ABSL_FLAG(int, max_batch_records, 5000, "Events applied per database transaction, at most");
+ABSL_FLAG(bool, skip_missing_records, false,
+          "Read on from the first record left when records at a stored position were deleted "
+          "from the log (the views then lack them); by default the consumer stops with "
+          "DATA_LOSS");
 ABSL_FLAG(absl::Duration, settle_delay, absl::Seconds(60),
           "as_of answers for instants older than this are final and cached");
 ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
@@ -90,6 +94,7 @@ int main(int argc, char** argv) {
   options.consumer.topic = absl::GetFlag(FLAGS_events_topic);
   options.consumer.dead_letter_topic = absl::GetFlag(FLAGS_dead_letter_topic);
   options.consumer.max_batch_records = absl::GetFlag(FLAGS_max_batch_records);
+  options.consumer.skip_missing_records = absl::GetFlag(FLAGS_skip_missing_records);
   if (options.consumer.max_batch_records < 1) {
     return Fail(absl::InvalidArgumentError("--max_batch_records: must be at least 1"));
   }

@@ -250,6 +250,9 @@ absl::StatusOr<std::unique_ptr<ViewConsumer>> ViewConsumer::Create(
   consumer_options.group_id = impl->options.group_id;
   consumer_options.read_committed = true;
   consumer_options.report_end_of_partition = true;
+  // A view must never skip records unnoticed: a position that is not in the log stops the
+  // consumer unless the operator has accepted the loss.
+  consumer_options.fail_on_missing_offset = !impl->options.skip_missing_records;
   if (!impl->options.group_id.empty()) consumer_options.rebalance_listener = impl.get();
   COOP_ASSIGN_OR_RETURN(impl->consumer,
                         kafka::Consumer::Create(impl->options.kafka, consumer_options));
@@ -295,6 +298,12 @@ absl::Status ViewConsumer::Run(const std::atomic<bool>& stop,
         impl.advance.empty() ? absl::Milliseconds(100) : impl.options.batch_linger;
     absl::StatusOr<std::optional<kafka::ConsumedRecord>> polled = impl.consumer->Poll(wait);
     bool close = false;
+    if (absl::IsDataLoss(polled.status())) {
+      // Applying on would leave the views without those records for good. The batch in hand
+      // is still sound (its records precede the gap); the operator decides what comes next.
+      COOP_RETURN_IF_ERROR(impl.ApplyPendingWithRetry(stop));
+      return polled.status();
+    }
     if (!polled.ok()) {
       spdlog::warn("views: consume: {}", polled.status().ToString());
       close = !impl.advance.empty();

@@ -57,6 +57,10 @@ struct ViewConsumerOptions {
   // False for rebuilds and as-of builds: records that cannot be applied are only counted (the
   // serving generation dead-lettered them when they first came).
   bool write_dead_letters = true;
+  // False (the default): a position that is not in the log stops Run with DATA_LOSS. True: the
+  // read jumps to the first record left and the missing ones are skipped (librdkafka logs the
+  // reset); for an operator who has accepted the loss (coop-views --skip_missing_records).
+  bool skip_missing_records = false;
 };
 
 // Counters since start; read at any time from any thread.
@@ -89,7 +93,9 @@ class ViewConsumer {
 
   // Consumes until `stop` is set, or, with `until` set, until every partition has been applied
   // up to the offsets in it. Retries database and broker errors that can pass (UNAVAILABLE,
-  // ABORTED) with backoff; returns other errors.
+  // ABORTED) with backoff; returns other errors. DATA_LOSS when a position to read from is not
+  // in the log (records deleted, topic recreated): the views would miss records, so the consumer
+  // stops there, after committing the batch in hand, rather than skip them.
   absl::Status Run(const std::atomic<bool>& stop,
                    const std::optional<std::map<int32_t, int64_t>>& until = std::nullopt);
 

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/record_codec.h"
+#include "common/kafka/event_topics.h"
 #include "common/kafka/producer.h"
 #include "common/kafka/topic_admin.h"
 #include "common/status_macros.h"
@@ -20,10 +21,13 @@ absl::StatusOr<TestTopics> CreateTestTopics(const std::string& bootstrap_servers
   topics.dead_letters = prefix + ".dlq";
   COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::TopicAdmin> admin,
                         kafka::TopicAdmin::Create(topics.kafka));
-  COOP_RETURN_IF_ERROR(
-      admin->EnsureTopics({kafka::TopicSpec{.name = topics.events, .partitions = kTestPartitions},
-                           kafka::TopicSpec{.name = topics.dead_letters, .partitions = 1}},
-                          absl::Seconds(60)));
+  // Configured as in production: the generated events were recorded in 2025, and a topic with
+  // Kafka's default retention (7 days) would delete them mid-test.
+  kafka::EventTopicsConfig config;
+  config.events_topic = topics.events;
+  config.dead_letter_topic = topics.dead_letters;
+  config.partitions = kTestPartitions;
+  COOP_RETURN_IF_ERROR(admin->EnsureTopics(kafka::EventTopicSpecs(config), absl::Seconds(60)));
   return topics;
 }
 

@@ -2,6 +2,7 @@
 // into the views, dead letters, restarts from the stored positions, duplicates in the log.
 #include "consumers/views/view_consumer.h"
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/record_codec.h"
 #include "common/kafka/consumer.h"
+#include "common/kafka/topic_admin.h"
 #include "coop/v1/views.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -147,7 +149,10 @@ TEST_F(ViewConsumerTest, PoisonRecordsGoToTheDeadLetterTopicAndTheConsumerGoesOn
   // The dead-letter topic holds the three records with the reason and where they came from.
   kafka::ConsumerOptions reader_options;
   std::unique_ptr<kafka::Consumer> reader = *kafka::Consumer::Create(topics_.kafka, reader_options);
-  ASSERT_TRUE(reader->Assign(topics_.dead_letters, 0, kafka::kOffsetBeginning).ok());
+  // Every dead letter keeps its record's key, so the three share a partition, in their order.
+  std::map<int32_t, int64_t> from_start;
+  for (int32_t p = 0; p < kTestPartitions; ++p) from_start[p] = kafka::kOffsetBeginning;
+  ASSERT_TRUE(reader->AssignAll(topics_.dead_letters, from_start).ok());
   std::vector<kafka::ConsumedRecord> dead;
   const absl::Time deadline = absl::Now() + absl::Seconds(30);
   while (dead.size() < 3 && absl::Now() < deadline) {
@@ -210,6 +215,39 @@ TEST_F(ViewConsumerTest, ResumesFromStoredPositionsAndDuplicatesInTheLogChangeNo
   }
   EXPECT_EQ(sql::AsInt(*QueryValue(*resumed, "SELECT COUNT(*) FROM events")),
             sql::AsInt(*QueryValue(*fresh, "SELECT COUNT(*) FROM events")));
+}
+
+TEST_F(ViewConsumerTest, RecordsDeletedFromTheLogStopTheConsumerWithDataLossInsteadOfASkip) {
+  const std::vector<coop::v1::Event> seeds = coop::testing::SeedEvents();
+  absl::StatusOr<std::vector<kafka::RecordPosition>> written =
+      ProduceEvents(topics_.kafka, topics_.events, seeds);
+  ASSERT_TRUE(written.ok()) << written.status();
+  // The partition holding the most records loses its first two.
+  std::map<int32_t, int64_t> held;
+  for (const kafka::RecordPosition& position : *written) ++held[position.partition];
+  const int32_t partition =
+      std::max_element(held.begin(), held.end(), [](const auto& a, const auto& b) {
+        return a.second < b.second;
+      })->first;
+  ASSERT_GE(held[partition], 3);
+  absl::StatusOr<std::unique_ptr<kafka::TopicAdmin>> admin =
+      kafka::TopicAdmin::Create(topics_.kafka);
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE((*admin)->DeleteRecordsBefore(topics_.events, partition, 2, absl::Seconds(30)).ok());
+
+  const absl::Status status = ConsumeToEnd(TestConsumerOptions(topics_), Open("views.db"));
+  EXPECT_TRUE(absl::IsDataLoss(status)) << status;
+  EXPECT_THAT(status.message(),
+              ::testing::HasSubstr(absl::StrCat(topics_.events, "[", partition, "] at offset 0")));
+  // Nothing of that partition was applied, and its position did not move past the gap.
+  std::unique_ptr<sql::Connection> db = Open("views.db");
+  EXPECT_EQ(
+      sql::AsInt(*QueryValue(*db, "SELECT next_offset FROM positions WHERE kafka_partition = $1",
+                             {sql::Value(int64_t{partition})})),
+      0);
+  EXPECT_EQ(sql::AsInt(*QueryValue(*db, "SELECT COUNT(*) FROM events WHERE kafka_partition = $1",
+                                   {sql::Value(int64_t{partition})})),
+            0);
 }
 
 }  // namespace
