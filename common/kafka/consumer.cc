@@ -222,17 +222,74 @@ absl::StatusOr<std::map<int32_t, int64_t>> Consumer::EndOffsets(absl::string_vie
   return offsets;
 }
 
+absl::StatusOr<std::map<int32_t, int64_t>> Consumer::StartOffsets(absl::string_view topic,
+                                                                  int32_t partitions,
+                                                                  absl::Duration timeout) {
+  const std::string topic_name(topic);
+  std::map<int32_t, int64_t> offsets;
+  for (int32_t partition = 0; partition < partitions; ++partition) {
+    int64_t low = 0, high = 0;
+    const rd_kafka_resp_err_t err = rd_kafka_query_watermark_offsets(
+        impl_->client.get(), topic_name.c_str(), partition, &low, &high,
+        static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR || low < 0) {
+      return KafkaErrorToStatus(
+          err != RD_KAFKA_RESP_ERR_NO_ERROR ? err : RD_KAFKA_RESP_ERR__BAD_MSG,
+          absl::StrCat("start offset of ", topic, "[", partition, "]"));
+    }
+    offsets[partition] = low;
+  }
+  return offsets;
+}
+
+namespace {
+
+absl::Status PauseOrResume(rd_kafka_t* client, absl::string_view topic, int32_t partition,
+                           bool pause) {
+  const std::string topic_name(topic);
+  internal::PartitionListHandle list(rd_kafka_topic_partition_list_new(1));
+  rd_kafka_topic_partition_list_add(list.get(), topic_name.c_str(), partition);
+  const char* what = pause ? "pause " : "resume ";
+  const rd_kafka_resp_err_t err = pause ? rd_kafka_pause_partitions(client, list.get())
+                                        : rd_kafka_resume_partitions(client, list.get());
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return KafkaErrorToStatus(err, absl::StrCat(what, topic, "[", partition, "]"));
+  }
+  return KafkaErrorToStatus(list->elems[0].err, absl::StrCat(what, topic, "[", partition, "]"));
+}
+
+}  // namespace
+
+absl::Status Consumer::Pause(absl::string_view topic, int32_t partition) {
+  return PauseOrResume(impl_->client.get(), topic, partition, /*pause=*/true);
+}
+
+absl::Status Consumer::Resume(absl::string_view topic, int32_t partition) {
+  return PauseOrResume(impl_->client.get(), topic, partition, /*pause=*/false);
+}
+
 absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration timeout) {
+  ConsumedRecord consumed;
+  COOP_ASSIGN_OR_RETURN(const bool polled, PollInto(timeout, consumed));
+  if (!polled) return std::nullopt;
+  return consumed;
+}
+
+absl::StatusOr<bool> Consumer::PollInto(absl::Duration timeout, ConsumedRecord& consumed) {
   internal::MessageHandle message(rd_kafka_consumer_poll(
       impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
-  if (message == nullptr) return std::nullopt;
+  if (message == nullptr) return false;
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-    ConsumedRecord marker;
-    marker.end_of_partition = true;
-    marker.position = RecordPosition{.topic = rd_kafka_topic_name(message->rkt),
-                                     .partition = message->partition,
-                                     .offset = message->offset};
-    return marker;
+    consumed.record.key.clear();
+    consumed.record.value.clear();
+    consumed.record.headers.clear();
+    consumed.record.timestamp.reset();
+    consumed.end_of_partition = true;
+    consumed.position.topic = rd_kafka_topic_name(message->rkt);
+    consumed.position.partition = message->partition;
+    consumed.position.offset = message->offset;
+    consumed.position.timestamp = absl::InfinitePast();
+    return true;
   }
   if (message->err == RD_KAFKA_RESP_ERR__AUTO_OFFSET_RESET) {
     // ConsumerOptions::fail_on_missing_offset: the records at this position are gone.
@@ -247,37 +304,50 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration time
     return KafkaErrorToStatus(message->err,
                               absl::StrCat("consume: ", rd_kafka_message_errstr(message.get())));
   }
-  ConsumedRecord consumed;
+  consumed.end_of_partition = false;
+  // assign() reuses the strings' storage.
   if (message->key != nullptr) {
     consumed.record.key.assign(static_cast<const char*>(message->key), message->key_len);
+  } else {
+    consumed.record.key.clear();
   }
   if (message->payload != nullptr) {
     consumed.record.value.assign(static_cast<const char*>(message->payload), message->len);
+  } else {
+    consumed.record.value.clear();
   }
+  std::vector<RecordHeader>& out = consumed.record.headers;
+  size_t count = 0;
   rd_kafka_headers_t* headers = nullptr;  // Owned by the message.
   if (rd_kafka_message_headers(message.get(), &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0;
-         rd_kafka_header_get_all(headers, i, &name, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      consumed.record.headers.push_back(RecordHeader{
-          .name = name,
-          .value = value != nullptr ? std::string(static_cast<const char*>(value), size) : "",
-      });
+    for (; rd_kafka_header_get_all(headers, count, &name, &value, &size) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++count) {
+      if (count == out.size()) out.emplace_back();
+      out[count].name.assign(name);
+      if (value != nullptr) {
+        out[count].value.assign(static_cast<const char*>(value), size);
+      } else {
+        out[count].value.clear();
+      }
     }
   }
+  out.resize(count);
   rd_kafka_timestamp_type_t type;
   const int64_t ms = rd_kafka_message_timestamp(message.get(), &type);
-  if (ms >= 0) consumed.record.timestamp = absl::FromUnixMillis(ms);
-  consumed.position = RecordPosition{
-      .topic = rd_kafka_topic_name(message->rkt),
-      .partition = message->partition,
-      .offset = message->offset,
-      .timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast(),
-  };
-  return consumed;
+  if (ms >= 0) {
+    consumed.record.timestamp = absl::FromUnixMillis(ms);
+  } else {
+    consumed.record.timestamp.reset();
+  }
+  consumed.position.topic.assign(rd_kafka_topic_name(message->rkt));
+  consumed.position.partition = message->partition;
+  consumed.position.offset = message->offset;
+  consumed.position.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();
+  return true;
 }
 
 }  // namespace coop::kafka

@@ -103,9 +103,26 @@ class Consumer {
   absl::StatusOr<std::map<int32_t, int64_t>> EndOffsets(absl::string_view topic, int32_t partitions,
                                                         absl::Duration timeout);
 
+  // For each partition, the log start offset (low watermark): the first offset still in the
+  // log. Above 0 when records were deleted (by retention or DeleteRecords).
+  absl::StatusOr<std::map<int32_t, int64_t>> StartOffsets(absl::string_view topic,
+                                                          int32_t partitions,
+                                                          absl::Duration timeout);
+
+  // Stops fetching an assigned `partition` of `topic`: records of it already fetched but not yet
+  // polled are dropped, and none are returned until Resume(). Resume() goes on with the record
+  // after the last one Poll() returned (or the assigned offset when none was).
+  absl::Status Pause(absl::string_view topic, int32_t partition);
+  absl::Status Resume(absl::string_view topic, int32_t partition);
+
   // The next record, or nullopt when none arrived within `timeout`. Kafka errors keep their
   // codes (kafka_status.h); retriable ones (a broker briefly away) may simply be polled past.
   absl::StatusOr<std::optional<ConsumedRecord>> Poll(absl::Duration timeout);
+
+  // As Poll(), but fills `consumed` in place: its strings and headers keep their storage, so a
+  // reader that reuses one ConsumedRecord allocates per record only where a value outgrows the
+  // last. Returns false when nothing arrived within `timeout` (`consumed` is then unspecified).
+  absl::StatusOr<bool> PollInto(absl::Duration timeout, ConsumedRecord& consumed);
 
  private:
   struct Impl;
