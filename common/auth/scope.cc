@@ -100,6 +100,19 @@ void CollectRegionCodes(const Message& message, std::vector<std::string>& codes)
   }
 }
 
+// The read rule of MaySee and InSubscribeScope. `region_codes()` gives the event's region codes;
+// it is called only when the verdict depends on them, because MaySee computes them with a
+// reflection walk over the payload, for every event a stream reads.
+template <typename RegionCodes>
+bool ReadableBy(const Principal& principal, absl::string_view type,
+                absl::string_view corrected_type, const RegionCodes& region_codes) {
+  if (!principal.subscribe.has_value() || type.empty()) return false;
+  const Scope& scope = *principal.subscribe;
+  if (!TypeAllowed(scope, type)) return false;
+  if (!corrected_type.empty() && !TypeAllowed(scope, corrected_type)) return false;
+  return Contains(scope.regions, kAnyInScope) || AnyRegionAllowed(scope, region_codes());
+}
+
 }  // namespace
 
 bool RegionCovers(absl::string_view scope_region, absl::string_view region) {
@@ -191,12 +204,17 @@ absl::Status CheckSubscribe(const Principal& principal, const coop::v1::EventFil
 }
 
 bool MaySee(const Principal& principal, const coop::v1::Event& event) {
-  if (!principal.subscribe.has_value()) return false;
-  const Scope& scope = *principal.subscribe;
   const std::vector<std::string> types = RequiredTypes(event);
-  if (types.empty() || !TypesAllowed(scope, types)) return false;
-  // Called for every event a stream reads: skip the reflection walk when it cannot matter.
-  return Contains(scope.regions, kAnyInScope) || AnyRegionAllowed(scope, RegionCodesIn(event));
+  return ReadableBy(principal, types.empty() ? absl::string_view() : types[0],
+                    types.size() > 1 ? types[1] : absl::string_view(),
+                    [&event] { return RegionCodesIn(event); });
+}
+
+bool InSubscribeScope(const Principal& principal, absl::string_view type,
+                      absl::string_view corrected_type,
+                      const std::vector<std::string>& region_codes) {
+  return ReadableBy(principal, type, corrected_type,
+                    [&region_codes]() -> const std::vector<std::string>& { return region_codes; });
 }
 
 }  // namespace coop::auth

@@ -62,6 +62,15 @@ absl::Status CheckSubscribe(const Principal& principal, const coop::v1::EventFil
 // when it has no subscribe scope or the event has no payload.
 bool MaySee(const Principal& principal, const coop::v1::Event& event);
 
+// MaySee on what the rules read of an event, for callers that check one event against many
+// principals and compute these once: `type` is the full name of the payload message set (empty
+// when none is), `corrected_type` that of the corrected payload of an EventCorrected (empty
+// otherwise), `region_codes` what RegionCodesIn returns for the event. MaySee(principal, event)
+// is InSubscribeScope with the event's values.
+bool InSubscribeScope(const Principal& principal, absl::string_view type,
+                      absl::string_view corrected_type,
+                      const std::vector<std::string>& region_codes);
+
 }  // namespace coop::auth
 
 #endif  // COOP_COMMON_AUTH_SCOPE_H_

@@ -1522,4 +1522,12 @@ std::vector<FieldViolation> ValidateEvent(const coop::v1::Event& event, absl::st
   return std::move(sink.list);
 }
 
+bool IsValidSlug(absl::string_view value) { return IsSlug(value); }
+
+bool IsValidRegionCode(absl::string_view code) { return IsCode(code, kRegionOrCountry); }
+
+bool IsValidSubject(absl::string_view subject) { return IsSubject(subject); }
+
+std::string QuoteValue(absl::string_view value) { return Quote(value); }
+
 }  // namespace coop::publisher

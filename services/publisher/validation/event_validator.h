@@ -60,6 +60,21 @@ struct ValidationLimits {
 std::vector<FieldViolation> ValidateEvent(const coop::v1::Event& event, absl::string_view prefix,
                                           const ValidationLimits& limits = {});
 
+// Single rules of the vocabulary above, for other servers that take the same values in requests
+// (the stream's EventFilter) and must judge them exactly as the publisher does. Pure and
+// thread-safe.
+
+// A Slug (types.proto): 1..64 characters matching ^[a-z0-9]+(-[a-z0-9]+)*$.
+bool IsValidSlug(absl::string_view value);
+// A RegionRef.code: an ISO 3166-2 subdivision code (^[A-Z]{2}-[A-Z0-9]{1,3}$) or an ISO 3166-1
+// alpha-2 country code (^[A-Z]{2}$).
+bool IsValidRegionCode(absl::string_view code);
+// An Event.subject following the subject grammar of envelope.proto, at most 200 characters.
+bool IsValidSubject(absl::string_view subject);
+// `value` as FieldViolation descriptions quote it: in single quotes, shortened to 64 characters,
+// with control characters and bytes that are not UTF-8 escaped.
+std::string QuoteValue(absl::string_view value);
+
 }  // namespace coop::publisher
 
 #endif  // COOP_SERVICES_PUBLISHER_VALIDATION_EVENT_VALIDATOR_H_

@@ -1,6 +1,7 @@
 #include "common/auth/scope.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -328,6 +329,57 @@ TEST(MaySeeTest, PrincipalWithoutSubscribeScopeSeesNothing) {
 
 TEST(MaySeeTest, EventWithoutPayloadIsHidden) {
   EXPECT_FALSE(MaySee(Subscriber({"*"}, {"*"}), coop::v1::Event()));
+}
+
+TEST(InSubscribeScopeTest, AgreesWithMaySeeOnTheEventsValues) {
+  const std::vector<Principal> principals = {
+      Subscriber({"*"}, {"*"}),
+      Subscriber({"coop.v1.MemorandumSigned"}, {"KZ"}),
+      Subscriber({"*"}, {"RU-MOS"}),
+      Subscriber({"coop.v1.EventCorrected"}, {"*"}),
+      Subscriber({"coop.v1.EventCorrected", "coop.v1.TradeUpdate"}, {"KZ-19"}),
+      Publisher({"*"}, {"*"})};
+  const std::vector<std::pair<coop::v1::Event, std::pair<std::string, std::string>>> cases = {
+      {coop::testing::MemorandumSignedEvent(), {"coop.v1.MemorandumSigned", ""}},
+      {coop::testing::CulturalEventEvent(), {"coop.v1.CulturalEvent", ""}},
+      {SelyatinoMilestone(), {"coop.v1.HubMilestone", ""}},
+      {CorrectionOf(TradeUpdate()), {"coop.v1.EventCorrected", "coop.v1.TradeUpdate"}},
+      {CorrectionOf(coop::testing::MemorandumSignedEvent()),
+       {"coop.v1.EventCorrected", "coop.v1.MemorandumSigned"}},
+      {MemorandumWithoutRegions(), {"coop.v1.MemorandumSigned", ""}},
+      {coop::v1::Event(), {"", ""}}};
+  int visible = 0;
+  for (const Principal& principal : principals) {
+    for (const auto& [event, types] : cases) {
+      const bool may_see = MaySee(principal, event);
+      EXPECT_EQ(InSubscribeScope(principal, types.first, types.second, RegionCodesIn(event)),
+                may_see)
+          << principal.id << " " << types.first << " " << types.second;
+      if (may_see) ++visible;
+    }
+  }
+  EXPECT_GT(visible, 0);
+}
+
+TEST(InSubscribeScopeTest, CorrectedTypeMustBeInTheScope) {
+  const Principal subscriber = Subscriber({"coop.v1.EventCorrected", "coop.v1.TradeUpdate"}, {"*"});
+  EXPECT_TRUE(InSubscribeScope(subscriber, "coop.v1.EventCorrected", "coop.v1.TradeUpdate", {}));
+  EXPECT_FALSE(
+      InSubscribeScope(subscriber, "coop.v1.EventCorrected", "coop.v1.MemorandumSigned", {}));
+  EXPECT_TRUE(InSubscribeScope(subscriber, "coop.v1.EventCorrected", "", {}));
+}
+
+TEST(InSubscribeScopeTest, ARegionMustBeCoveredUnlessTheScopeHasTheWildcard) {
+  const Principal subscriber = Subscriber({"*"}, {"KZ", "RU-MOS"});
+  EXPECT_TRUE(InSubscribeScope(subscriber, "coop.v1.TradeUpdate", "", {"CN", "KZ-19"}));
+  EXPECT_FALSE(InSubscribeScope(subscriber, "coop.v1.TradeUpdate", "", {"CN", "RU"}));
+  EXPECT_FALSE(InSubscribeScope(subscriber, "coop.v1.TradeUpdate", "", {}));
+  EXPECT_TRUE(InSubscribeScope(Subscriber({"*"}, {"*"}), "coop.v1.TradeUpdate", "", {}));
+}
+
+TEST(InSubscribeScopeTest, NoPayloadOrNoSubscribeScopeIsNeverVisible) {
+  EXPECT_FALSE(InSubscribeScope(Subscriber({"*"}, {"*"}), "", "", {"KZ"}));
+  EXPECT_FALSE(InSubscribeScope(Publisher({"*"}, {"*"}), "coop.v1.TradeUpdate", "", {"KZ"}));
 }
 
 }  // namespace
