@@ -26,6 +26,13 @@ absl::Status WithRetryDelay(absl::Status status, absl::Duration delay) {
   return status;
 }
 
+absl::Status WithResumeCursor(absl::Status status, const std::string& cursor) {
+  coop::v1::ResumeInfo resume;
+  resume.set_cursor(cursor);
+  status.SetPayload(kResumeInfoTypeUrl, absl::Cord(resume.SerializeAsString()));
+  return status;
+}
+
 coop::v1::ErrorStatus ToErrorStatus(const absl::Status& status) {
   coop::v1::ErrorStatus error;
   error.set_code(static_cast<int32_t>(status.code()));

@@ -21,6 +21,7 @@ namespace coop::rpc {
 
 inline constexpr char kBadRequestTypeUrl[] = "type.googleapis.com/google.rpc.BadRequest";
 inline constexpr char kRetryInfoTypeUrl[] = "type.googleapis.com/google.rpc.RetryInfo";
+inline constexpr char kResumeInfoTypeUrl[] = "type.googleapis.com/coop.v1.ResumeInfo";
 
 // An INVALID_ARGUMENT status listing every (field, description) violation as a BadRequest.
 absl::Status InvalidArgumentWithViolations(
@@ -28,6 +29,9 @@ absl::Status InvalidArgumentWithViolations(
 
 // `status` with a RetryInfo saying when to retry.
 absl::Status WithRetryDelay(absl::Status status, absl::Duration delay);
+
+// `status` with a ResumeInfo carrying the cursor token to resume a subscription from.
+absl::Status WithResumeCursor(absl::Status status, const std::string& cursor);
 
 // The google.rpc.Status form (coop.v1.ErrorStatus) of `status`, details included.
 coop::v1::ErrorStatus ToErrorStatus(const absl::Status& status);
