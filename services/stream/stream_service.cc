@@ -1,0 +1,99 @@
+#include "services/stream/stream_service.h"
+
+#include <algorithm>
+#include <functional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/auth/scope.h"
+#include "common/rpc/status_conversion.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/stream/filter/event_filter.h"
+#include "services/stream/replay/replay.h"
+
+namespace coop::stream {
+
+namespace {
+
+using google::protobuf::util::TimeUtil;
+
+absl::Status MissingField(absl::string_view field) {
+  return rpc::InvalidArgumentWithViolations(absl::StrCat(field, ": required"),
+                                            {{std::string(field), "required"}});
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& time) {
+  return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(time));
+}
+
+}  // namespace
+
+StreamService::StreamService(SubscriptionHub& hub, const auth::Authenticator& authenticator,
+                             ReplayServiceOptions replay)
+    : hub_(hub), authenticator_(authenticator), replay_(std::move(replay)) {}
+
+grpc::ServerWriteReactor<coop::v1::SubscribeResponse>* StreamService::Subscribe(
+    grpc::CallbackServerContext* context, const coop::v1::SubscribeRequest* request) {
+  return hub_.Subscribe(context, *request, authenticator_.Authenticate(*context));
+}
+
+grpc::Status StreamService::Replay(grpc::ServerContext* context,
+                                   const coop::v1::ReplayRequest* request,
+                                   grpc::ServerWriter<coop::v1::ReplayResponse>* writer) {
+  absl::StatusOr<auth::Principal> principal = authenticator_.Authenticate(*context);
+  if (!principal.ok()) return rpc::ToGrpcStatus(principal.status());
+  if (absl::Status allowed = auth::CheckSubscribe(*principal, request->filter()); !allowed.ok()) {
+    return rpc::ToGrpcStatus(allowed);
+  }
+  absl::StatusOr<CompiledFilter> filter = CompiledFilter::Compile(request->filter(), "filter");
+  if (!filter.ok()) return rpc::ToGrpcStatus(filter.status());
+  if (!request->has_start_time()) return rpc::ToGrpcStatus(MissingField("start_time"));
+  if (!request->has_end_time()) return rpc::ToGrpcStatus(MissingField("end_time"));
+
+  if (replays_.fetch_add(1) >= replay_.max_replays) {
+    --replays_;
+    return rpc::ToGrpcStatus(
+        rpc::WithRetryDelay(absl::ResourceExhaustedError(absl::StrCat(
+                                replay_.max_replays, " replays are running, the most allowed")),
+                            absl::Seconds(5)));
+  }
+  struct Done {
+    std::atomic<int>& running;
+    ~Done() { --running; }
+  } done{replays_};
+
+  ReplayOptions options;
+  options.kafka = replay_.kafka;
+  options.topic = replay_.topic;
+  options.log = replay_.log;
+  options.settle_delay = replay_.settle_delay;
+  const ReplayRange range{.start = FromProto(request->start_time()),
+                          .end = FromProto(request->end_time())};
+  const auth::Principal& caller = *principal;
+  // A caller that may read everything needs no per-record scope check (and, with no filter, no
+  // per-record facts at all).
+  const auto is_wildcard = [](const std::vector<std::string>& list) {
+    return std::find(list.begin(), list.end(), "*") != list.end();
+  };
+  const bool sees_all = caller.subscribe.has_value() &&
+                        is_wildcard(caller.subscribe->event_types) &&
+                        is_wildcard(caller.subscribe->regions);
+  std::function<bool(const EventFacts&)> may_see;
+  if (!sees_all) {
+    may_see = [&caller](const EventFacts& facts) { return MaySee(caller, facts); };
+  }
+  std::atomic<bool> cancel{false};
+  int64_t written = 0;
+  const absl::Status status = stream::Replay(
+      options, range, *filter, may_see,
+      [&](coop::v1::ReplayResponse&& response) {
+        if ((++written & 255) == 0 && context->IsCancelled()) return false;
+        // No buffer_hint: on a synchronous writer a hinted write can sit unsent for many seconds
+        // (the call blocks until the transport flushes it).
+        return writer->Write(response);
+      },
+      cancel);
+  return rpc::ToGrpcStatus(status);
+}
+
+}  // namespace coop::stream
