@@ -173,6 +173,7 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestLog& log
   hub_options.catchup_slots = options.catchup_slots;
   hub_options.catchup_wait = options.catchup_wait;
   hub_options.catchup_hold = options.catchup_hold;
+  hub_options.max_streams_per_principal = options.max_streams_per_principal;
   server->hub_ = std::make_unique<SubscriptionHub>(hub_options, *server->tail_);
 
   ReplayServiceOptions replay;

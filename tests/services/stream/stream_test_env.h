@@ -94,6 +94,7 @@ struct TestServerOptions {
   int catchup_slots = 2;
   absl::Duration catchup_wait = absl::Seconds(1);
   absl::Duration catchup_hold = absl::Seconds(1);
+  int max_streams_per_principal = 2000;
   // The principal of calls without credentials; empty: such calls are refused.
   std::string anonymous_principal = "local-dev";
   // The policy JSON; empty: tests/common/auth/test_policy.h's.

@@ -21,6 +21,7 @@
 #include "common/auth/scope.h"
 #include "common/cursor/cursor_token.h"
 #include "common/events/record_codec.h"
+#include "common/kafka/topic_admin.h"
 #include "coop/v1/subscriptions.grpc.pb.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/descriptor.h"
@@ -725,6 +726,81 @@ TEST_F(SubscribeTest, NoFreeCatchUpReaderIsResourceExhaustedWithACursorThatResum
   ASSERT_TRUE(resumed.WaitForCaughtUp(kWait));
   EXPECT_TRUE(ExactlyOnceInOrder(
       Concat(EventKeys(refused.messages()), EventKeys(resumed.messages())), KeysOf(history)));
+}
+
+TEST_F(SubscribeTest, NoFreeCatchUpReaderForAStartTimeIsResourceExhaustedWithoutAResumeCursor) {
+  const absl::Time first = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now() - absl::Hours(1)));
+  ASSERT_EQ(Produce(Events(2000, 64, first)).size(), 2000u);
+  ASSERT_NO_FATAL_FAILURE(StartServer({.catchup_slots = 1,
+                                       .catchup_wait = absl::Milliseconds(500),
+                                       .catchup_hold = absl::Seconds(60)}));
+  std::unique_ptr<coop::v1::Subscriptions::Stub> slow_stub =
+      server_->NewStub(/*small_window=*/true);
+  auto holder = std::make_unique<Subscriber>(*slow_stub, EdgeRequest(coop::v1::LOG_EDGE_EARLIEST),
+                                             "", /*paused=*/true);
+  const absl::Time deadline = absl::Now() + kWait;
+  while (server_->hub().stats().catching_up.load() < 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  ASSERT_EQ(server_->hub().stats().catching_up.load(), 1);
+
+  // Its start time was never turned into offsets, and no cursor can say a time: the client is
+  // told to retry, and given no cursor that would start it elsewhere.
+  Subscriber refused(*stub_, StartTimeRequest(first + absl::Seconds(5)));
+  const std::optional<grpc::Status> status = refused.WaitForEnd(absl::Seconds(10));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status->error_message();
+  EXPECT_TRUE(RetryInfoOf(*status).has_value());
+  EXPECT_FALSE(ResumeCursorOf(*status).has_value());
+}
+
+TEST_F(SubscribeTest, OpenStreamsPerPrincipalAreBounded) {
+  ASSERT_NO_FATAL_FAILURE(StartServer({.max_streams_per_principal = 2}));
+  Subscriber first(*stub_, EdgeRequest(coop::v1::LOG_EDGE_LATEST));
+  Subscriber second(*stub_, EdgeRequest(coop::v1::LOG_EDGE_LATEST));
+  ASSERT_TRUE(first.WaitForCaughtUp(kWait));
+  ASSERT_TRUE(second.WaitForCaughtUp(kWait));
+  Subscriber third(*stub_, EdgeRequest(coop::v1::LOG_EDGE_LATEST));
+  const std::optional<grpc::Status> status = third.WaitForEnd(kWait);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << status->error_message();
+  EXPECT_THAT(status->error_message(), ::testing::HasSubstr("local-dev"));
+  EXPECT_TRUE(RetryInfoOf(*status).has_value());
+  // A closed stream frees its place.
+  first.Cancel();
+  ASSERT_TRUE(first.WaitForEnd(kWait).has_value());
+  const absl::Time deadline = absl::Now() + kWait;
+  while (server_->hub().stats().active.load() > 1 && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  Subscriber fourth(*stub_, EdgeRequest(coop::v1::LOG_EDGE_LATEST));
+  EXPECT_TRUE(fourth.WaitForCaughtUp(kWait));
+}
+
+TEST_F(SubscribeTest, ACursorPastDeletedRecordsIsOutOfRange) {
+  const std::vector<kafka::RecordPosition> positions = Produce(Events(300, 65));
+  ASSERT_EQ(positions.size(), 300u);
+  std::map<int32_t, int64_t> held;
+  for (const kafka::RecordPosition& position : positions) ++held[position.partition];
+  ASSERT_GE(held[0], 5);
+  absl::StatusOr<std::unique_ptr<kafka::TopicAdmin>> admin =
+      kafka::TopicAdmin::Create(log_->kafka());
+  ASSERT_TRUE(admin.ok()) << admin.status();
+  ASSERT_TRUE((*admin)->DeleteRecordsBefore(log_->topic(), 0, 3, absl::Seconds(30)).ok());
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+
+  // A cursor from before the deletion: partition 0 resumes at offset 1, which is gone.
+  cursor::Cursor stale{.log = log_->log_id()};
+  for (int32_t p = 0; p < kTestPartitions; ++p) stale.next_offsets[p] = p == 0 ? 1 : 0;
+  Subscriber subscriber(*stub_, CursorRequest(cursor::EncodeCursor(stale)));
+  const std::optional<grpc::Status> status = subscriber.WaitForEnd(kWait);
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(status->error_code(), grpc::StatusCode::OUT_OF_RANGE) << status->error_message();
+  EXPECT_THAT(status->error_message(), ::testing::HasSubstr("no longer in the log"));
+  // Other partitions may have delivered meanwhile; nothing of partition 0 is past its gap.
+  for (const RecordKey& key : EventKeys(subscriber.messages())) {
+    EXPECT_NE(key.first, 0) << "delivered " << key.second << " of partition 0 past its gap";
+  }
 }
 
 TEST_F(SubscribeTest, NoFreeCatchUpReaderForAPositionTokenResumesAtThatPosition) {
