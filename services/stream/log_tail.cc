@@ -21,7 +21,7 @@ size_t EntryBytes(const TailEntry& entry) {
   for (const std::string& code : entry.facts.region_codes)
     bytes += sizeof(std::string) + code.size();
   for (const std::string& id : entry.facts.party_ids) bytes += sizeof(std::string) + id.size();
-  if (entry.event != nullptr) bytes += entry.event->SpaceUsedLong();
+  bytes += entry.value.capacity();
   return bytes;
 }
 
@@ -97,7 +97,8 @@ void LogTail::Run() {
         absl::StatusOr<coop::v1::Event> event = events::DecodeRecord(consumed.record);
         if (event.ok()) {
           entry->facts = FactsOf(*event);
-          entry->event = std::make_shared<const coop::v1::Event>(*std::move(event));
+          entry->decoded = true;
+          entry->value = std::move(consumed.record.value);
         } else {
           ++stats_.undecodable;
           spdlog::warn("stream: record {}[{}]@{} passed over: {}", options_.topic, entry->partition,

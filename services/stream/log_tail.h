@@ -36,9 +36,11 @@ struct TailEntry {
   int64_t offset = 0;
   // The record's timestamp: the event's recorded_time.
   absl::Time timestamp;
-  // Null when the record does not decode as an event: it is passed over (and counted), but its
-  // offset still moves every reader past it.
-  std::shared_ptr<const coop::v1::Event> event;
+  // False when the record does not decode as an event: it is passed over (and counted), but
+  // its offset still moves every reader past it.
+  bool decoded = false;
+  // The record value exactly as stored: the serialized Event (sent to subscribers as it is).
+  std::string value;
   EventFacts facts;
   // Roughly the memory the entry holds.
   size_t bytes = 0;

@@ -30,6 +30,16 @@ constexpr size_t kSliceEntries = 256;
 constexpr absl::Duration kTick = absl::Milliseconds(100);
 constexpr absl::Duration kKafkaTimeout = absl::Seconds(30);
 
+// Sets StreamedEvent.event from the record value (the serialized Event exactly as stored)
+// without parsing and re-serializing it per subscriber: the bytes go out verbatim as field 1,
+// which parses exactly as the parsed Event would (field order does not matter on the wire), and
+// fields of a newer schema pass through. One copy of the bytes instead of a deep copy of the
+// message and its serialization, for each of up to thousands of subscribers.
+void SetEventBytes(coop::v1::StreamedEvent& streamed, const std::string& value) {
+  streamed.GetReflection()->MutableUnknownFields(&streamed)->AddLengthDelimited(
+      coop::v1::StreamedEvent::kEventFieldNumber, value);
+}
+
 google::protobuf::Timestamp ProtoTime(absl::Time time) {
   return TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
@@ -114,8 +124,7 @@ class Subscription final : public grpc::ServerWriteReactor<SubscribeResponse>,
     return queue_.empty() || sent_cursor_.empty() ? CursorLocked() : sent_cursor_;
   }
   bool Wanted(const TailEntry& entry) const {
-    return entry.event != nullptr && filter_.Matches(entry.facts) &&
-           MaySee(principal_, entry.facts);
+    return entry.decoded && filter_.Matches(entry.facts) && MaySee(principal_, entry.facts);
   }
   // Whether every partition has been read up to the end it had when the call started.
   bool CaughtUpLocked() const ABSL_SHARED_LOCKS_REQUIRED(mu_) {
@@ -275,7 +284,7 @@ bool Subscription::NextLocked() {
       if (!Wanted(entry)) continue;
       live_seq_ = slice.next_seq - (slice.entries.size() - i - 1);
       coop::v1::StreamedEvent* streamed = out_.mutable_event();
-      *streamed->mutable_event() = *entry.event;
+      SetEventBytes(*streamed, entry.value);
       streamed->mutable_position()->set_partition(entry.partition);
       streamed->mutable_position()->set_offset(entry.offset);
       streamed->mutable_position()->set_token(
@@ -572,20 +581,20 @@ void CatchUpPool::Serve(kafka::Consumer& consumer, Subscription& s) {
       since_join_check = -1;
     } else {
       ++since_join_check;
-      std::optional<coop::v1::Event> event;
+      bool decoded = false;
       EventFacts facts;
-      if (absl::StatusOr<coop::v1::Event> decoded = events::DecodeRecord(consumed.record);
-          decoded.ok()) {
-        facts = FactsOf(*decoded);
-        event = *std::move(decoded);
+      if (absl::StatusOr<coop::v1::Event> event = events::DecodeRecord(consumed.record);
+          event.ok()) {
+        facts = FactsOf(*event);
+        decoded = true;
       }
       absl::MutexLock lock(&s.mu_);
       if (consumed.position.offset < s.next_[p]) continue;
       s.next_[p] = consumed.position.offset + 1;
-      if (event.has_value() && s.filter_.Matches(facts) && MaySee(s.principal_, facts)) {
+      if (decoded && s.filter_.Matches(facts) && MaySee(s.principal_, facts)) {
         SubscribeResponse message;
         coop::v1::StreamedEvent* streamed = message.mutable_event();
-        *streamed->mutable_event() = *std::move(event);
+        SetEventBytes(*streamed, consumed.record.value);
         streamed->mutable_position()->set_partition(partition);
         streamed->mutable_position()->set_offset(consumed.position.offset);
         streamed->mutable_position()->set_token(
