@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/events/message_walk.h"
 #include "coop/v1/types.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -13,7 +14,6 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
 
 // The message set in `message`'s oneof `oneof_name`, or nullptr when none is.
 const Message* SetOneofMessage(const Message& message, const char* oneof_name) {
@@ -72,32 +72,14 @@ std::string Bracketed(const std::vector<std::string>& list) {
   return absl::StrCat("[", absl::StrJoin(list, ", "), "]");
 }
 
-void CollectRegionCodes(const Message& message, std::vector<std::string>& codes);
-
-void VisitMessage(const Message& message, std::vector<std::string>& codes) {
-  if (message.GetDescriptor() == coop::v1::RegionRef::descriptor()) {
-    const auto& region = static_cast<const coop::v1::RegionRef&>(message);
-    if (!region.code().empty()) codes.push_back(region.code());
-  } else {
-    CollectRegionCodes(message, codes);
-  }
-}
-
+// Appends the code of every RegionRef below `message`, in walk order; empty codes are skipped.
 void CollectRegionCodes(const Message& message, std::vector<std::string>& codes) {
-  const Reflection* reflection = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      const int size = reflection->FieldSize(message, field);
-      for (int i = 0; i < size; ++i) {
-        VisitMessage(reflection->GetRepeatedMessage(message, field, i), codes);
-      }
-    } else {
-      VisitMessage(reflection->GetMessage(message, field), codes);
-    }
-  }
+  events::VisitMessages(message, [&codes](const Message& visited) {
+    if (visited.GetDescriptor() != coop::v1::RegionRef::descriptor()) return true;
+    const auto& region = static_cast<const coop::v1::RegionRef&>(visited);
+    if (!region.code().empty()) codes.push_back(region.code());
+    return false;
+  });
 }
 
 // The read rule of MaySee and InSubscribeScope. `region_codes()` gives the event's region codes;

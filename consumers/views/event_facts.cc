@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/auth/scope.h"
+#include "common/events/message_walk.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
@@ -13,33 +14,20 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
 
 void SortUnique(std::vector<std::string>& values) {
   std::sort(values.begin(), values.end());
   values.erase(std::unique(values.begin(), values.end()), values.end());
 }
 
+// Appends the party_id of every Party below `message`, in walk order; empty ids are skipped.
 void CollectPartyIds(const Message& message, std::vector<std::string>& ids) {
-  if (message.GetDescriptor() == coop::v1::Party::descriptor()) {
-    const auto& party = static_cast<const coop::v1::Party&>(message);
+  events::VisitMessages(message, [&ids](const Message& visited) {
+    if (visited.GetDescriptor() != coop::v1::Party::descriptor()) return true;
+    const auto& party = static_cast<const coop::v1::Party&>(visited);
     if (!party.party_id().empty()) ids.push_back(party.party_id());
-    return;
-  }
-  const Reflection* reflection = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      const int size = reflection->FieldSize(message, field);
-      for (int i = 0; i < size; ++i) {
-        CollectPartyIds(reflection->GetRepeatedMessage(message, field, i), ids);
-      }
-    } else {
-      CollectPartyIds(reflection->GetMessage(message, field), ids);
-    }
-  }
+    return false;
+  });
 }
 
 const FieldDescriptor* CorrectedField(const coop::v1::EventCorrected& correction) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/auth/scope.h"
+#include "common/events/message_walk.h"
 #include "common/rpc/status_conversion.h"
 #include "coop/v1/types.pb.h"
 #include "google/protobuf/descriptor.h"
@@ -23,7 +24,6 @@ namespace {
 
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
-using google::protobuf::Reflection;
 
 constexpr int kMaxTypes = 32;
 constexpr int kMaxEntries = 100;
@@ -207,32 +207,22 @@ const Message* SetOneofMessage(const Message& message, const char* oneof_name) {
   return &message.GetReflection()->GetMessage(message, field);
 }
 
-// Walks `message` and every message below it (as auth::RegionCodesIn does), collecting RegionRef
-// codes and Party ids. A Party is walked on: its region is a RegionRef.
-void Collect(const Message& message, EventFacts& facts) {
-  const google::protobuf::Descriptor* type = message.GetDescriptor();
-  if (type == coop::v1::RegionRef::descriptor()) {
-    const auto& region = static_cast<const coop::v1::RegionRef&>(message);
-    if (!region.code().empty()) facts.region_codes.push_back(region.code());
-    return;
-  }
-  if (type == coop::v1::Party::descriptor()) {
-    const auto& party = static_cast<const coop::v1::Party&>(message);
-    if (!party.party_id().empty()) facts.party_ids.push_back(party.party_id());
-  }
-  const Reflection* reflection = message.GetReflection();
-  std::vector<const FieldDescriptor*> fields;
-  reflection->ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-    if (field->is_repeated()) {
-      const int size = reflection->FieldSize(message, field);
-      for (int i = 0; i < size; ++i)
-        Collect(reflection->GetRepeatedMessage(message, field, i), facts);
-    } else {
-      Collect(reflection->GetMessage(message, field), facts);
+// Collects the RegionRef codes and Party ids below `payload` (the walk of auth::RegionCodesIn).
+// A Party is walked on: its region is a RegionRef.
+void Collect(const Message& payload, EventFacts& facts) {
+  events::VisitMessages(payload, [&facts](const Message& message) {
+    const google::protobuf::Descriptor* type = message.GetDescriptor();
+    if (type == coop::v1::RegionRef::descriptor()) {
+      const auto& region = static_cast<const coop::v1::RegionRef&>(message);
+      if (!region.code().empty()) facts.region_codes.push_back(region.code());
+      return false;
     }
-  }
+    if (type == coop::v1::Party::descriptor()) {
+      const auto& party = static_cast<const coop::v1::Party&>(message);
+      if (!party.party_id().empty()) facts.party_ids.push_back(party.party_id());
+    }
+    return true;
+  });
 }
 
 void SortUnique(std::vector<std::string>& list) {
