@@ -14,6 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/security_flags.h"
 #include "common/auth/server_security.h"
 #include "consumers/views/metrics.h"
 #include "consumers/views/views_engine.h"
@@ -46,15 +47,6 @@ ABSL_FLAG(bool, skip_missing_records, false,
           "DATA_LOSS");
 ABSL_FLAG(absl::Duration, settle_delay, absl::Seconds(60),
           "as_of answers for instants older than this are final and cached");
-ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
-ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM); with --tls_key");
-ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM)");
-ABSL_FLAG(std::string, tls_client_ca, "",
-          "CA bundle (PEM) that client certificates must chain to; enables mutual TLS");
-ABSL_FLAG(bool, insecure_plaintext, false,
-          "Serve without TLS (local use only); API keys then travel in clear text");
-ABSL_FLAG(std::string, anonymous_principal, "",
-          "Policy principal that calls without credentials become (local use only)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9465",
           "HTTP address (host:port) serving Prometheus metrics at /metrics; empty disables");
 ABSL_FLAG(int, max_threads, 64, "Calls served at once, at most (each holds a thread)");
@@ -103,14 +95,8 @@ int main(int argc, char** argv) {
   options.group_prefix = absl::GetFlag(FLAGS_group_prefix);
   options.settle_delay = absl::GetFlag(FLAGS_settle_delay);
 
-  absl::StatusOr<coop::auth::ServerSecurity> security = coop::auth::LoadServerSecurity({
-      .policy_file = absl::GetFlag(FLAGS_policy),
-      .anonymous_principal = absl::GetFlag(FLAGS_anonymous_principal),
-      .credentials = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
-                      .key_file = absl::GetFlag(FLAGS_tls_key),
-                      .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
-                      .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext)},
-  });
+  absl::StatusOr<coop::auth::ServerSecurity> security =
+      coop::auth::LoadServerSecurity(coop::auth::ServerSecurityOptionsFromFlags());
   if (!security.ok()) return Fail(security.status());
 
   absl::StatusOr<std::unique_ptr<coop::views::ViewsEngine>> engine =

@@ -12,6 +12,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/security_flags.h"
 #include "common/auth/server_security.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
@@ -36,15 +37,6 @@ ABSL_FLAG(absl::Duration, delivery_timeout, absl::Seconds(30),
 ABSL_FLAG(bool, cross_instance_dedup, true,
           "Read the log to its end before answering 'not seen', so that events other instances "
           "acknowledged are duplicates here too; false only when one instance writes the topic");
-ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
-ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM); with --tls_key");
-ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM)");
-ABSL_FLAG(std::string, tls_client_ca, "",
-          "CA bundle (PEM) that client certificates must chain to; enables mutual TLS");
-ABSL_FLAG(bool, insecure_plaintext, false,
-          "Serve without TLS (local use only); API keys then travel in clear text");
-ABSL_FLAG(std::string, anonymous_principal, "",
-          "Policy principal that calls without credentials become (local use only)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9464",
           "HTTP address (host:port) serving Prometheus metrics at /metrics; empty disables");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
@@ -87,14 +79,8 @@ int main(int argc, char** argv) {
   config.delivery_timeout = absl::GetFlag(FLAGS_delivery_timeout);
   config.cross_instance_dedup = absl::GetFlag(FLAGS_cross_instance_dedup);
 
-  absl::StatusOr<coop::auth::ServerSecurity> security = coop::auth::LoadServerSecurity({
-      .policy_file = absl::GetFlag(FLAGS_policy),
-      .anonymous_principal = absl::GetFlag(FLAGS_anonymous_principal),
-      .credentials = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
-                      .key_file = absl::GetFlag(FLAGS_tls_key),
-                      .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
-                      .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext)},
-  });
+  absl::StatusOr<coop::auth::ServerSecurity> security =
+      coop::auth::LoadServerSecurity(coop::auth::ServerSecurityOptionsFromFlags());
   if (!security.ok()) return Fail(security.status());
 
   absl::StatusOr<std::unique_ptr<coop::publisher::EventPublisher>> publisher =

@@ -14,6 +14,7 @@
 #include "absl/flags/usage.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "common/auth/security_flags.h"
 #include "common/auth/server_security.h"
 #include "common/kafka/topic_admin.h"
 #include "grpc/health/v1/health.pb.h"
@@ -41,15 +42,6 @@ ABSL_FLAG(int, max_streams_per_principal, 2000, "Open subscriptions per principa
 ABSL_FLAG(absl::Duration, settle_delay, absl::Seconds(60),
           "How far in the past a replay's end_time must be");
 ABSL_FLAG(int, max_replays, 4, "Replays running at once, at most");
-ABSL_FLAG(std::string, policy, "", "Policy file (JSON): principals, API key hashes, scopes");
-ABSL_FLAG(std::string, tls_cert, "", "Server certificate chain (PEM); with --tls_key");
-ABSL_FLAG(std::string, tls_key, "", "Server private key (PEM)");
-ABSL_FLAG(std::string, tls_client_ca, "",
-          "CA bundle (PEM) for client certificates: enables mutual TLS");
-ABSL_FLAG(bool, insecure_plaintext, false,
-          "Serve without TLS (API keys then travel in clear text): local use only");
-ABSL_FLAG(std::string, anonymous_principal, "",
-          "Policy principal for calls without credentials (plain-text local use only)");
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9466",
           "Prometheus /metrics address (host:port); empty: off");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(30),
@@ -94,14 +86,8 @@ int main(int argc, char** argv) {
         "--catchup_slots, --max_replays and --max_streams_per_principal must be at least 1"));
   }
 
-  absl::StatusOr<coop::auth::ServerSecurity> security = coop::auth::LoadServerSecurity({
-      .policy_file = absl::GetFlag(FLAGS_policy),
-      .anonymous_principal = absl::GetFlag(FLAGS_anonymous_principal),
-      .credentials = {.cert_file = absl::GetFlag(FLAGS_tls_cert),
-                      .key_file = absl::GetFlag(FLAGS_tls_key),
-                      .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca),
-                      .insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext)},
-  });
+  absl::StatusOr<coop::auth::ServerSecurity> security =
+      coop::auth::LoadServerSecurity(coop::auth::ServerSecurityOptionsFromFlags());
   if (!security.ok()) return Fail(security.status());
 
   coop::cursor::LogId log{.topic = topic};
