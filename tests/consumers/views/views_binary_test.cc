@@ -1,13 +1,8 @@
 // End to end through the binaries: coop-publisher writes an event to the test broker, coop-views
 // (SQLite) answers a query carrying the publish acknowledgement's token as min_position with
 // that event applied (read your writes), serves reflection and /metrics, and on SIGTERM exits 0.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -24,33 +19,16 @@
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/ports.h"
+#include "tests/testing/process.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::views {
 namespace {
 
+using ::coop::testing::RunCommand;
+using ::coop::testing::Spawn;
+using ::coop::testing::WaitExit;
 using ::testing::HasSubstr;
-
-pid_t Spawn(std::vector<std::string> args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string RunCommand(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  if (pipe != nullptr) pclose(pipe);
-  return output;
-}
 
 class ViewsBinaryTest : public ::testing::Test {
  protected:
@@ -75,7 +53,7 @@ class ViewsBinaryTest : public ::testing::Test {
     for (pid_t pid : {publisher_, views_}) {
       if (pid > 0) {
         kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
+        WaitExit(pid);
       }
     }
     std::error_code ignored;
@@ -148,19 +126,18 @@ TEST_F(ViewsBinaryTest, ReadsItsWritesThroughBothBinariesAndStopsCleanly) {
             grpc::StatusCode::PERMISSION_DENIED);
 
   // Reflection (grpcurl) and metrics.
-  EXPECT_THAT(RunCommand(absl::StrCat(COOP_GRPCURL, " -plaintext 127.0.0.1:", views_port, " list")),
-              HasSubstr("coop.v1.Views"));
+  EXPECT_THAT(
+      RunCommand(absl::StrCat(COOP_GRPCURL, " -plaintext 127.0.0.1:", views_port, " list")).output,
+      HasSubstr("coop.v1.Views"));
   const std::string metrics =
-      RunCommand(absl::StrCat("curl -s http://127.0.0.1:", metrics_port, "/metrics"));
+      RunCommand(absl::StrCat("curl -s http://127.0.0.1:", metrics_port, "/metrics")).output;
   EXPECT_THAT(metrics, HasSubstr("coop_views_events_applied_total 1"));
   EXPECT_THAT(metrics, HasSubstr("coop_views_dead_lettered_total 0"));
 
   // SIGTERM: both stop and exit 0.
   for (pid_t* pid : {&views_, &publisher_}) {
     ASSERT_EQ(kill(*pid, SIGTERM), 0);
-    int exit_status = 0;
-    ASSERT_EQ(waitpid(*pid, &exit_status, 0), *pid);
-    EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+    EXPECT_EQ(WaitExit(*pid), 0);
     *pid = -1;
   }
 }

@@ -1,10 +1,7 @@
 // Integration: the coop-publisher binary itself, against the single-node test broker: grpcurl
 // can list and call it through server reflection, it reports health, and on SIGTERM it answers
 // every event in flight and exits 0.
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -25,6 +22,7 @@
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/ports.h"
+#include "tests/testing/process.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::publisher {
@@ -53,13 +51,13 @@ class PublisherBinaryTest : public ::testing::Test {
   void TearDown() override {
     if (pid_ > 0) {
       kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
+      coop::testing::WaitExit(pid_);
     }
     std::remove(policy_path_.c_str());
   }
 
   void StartServer() {
-    std::vector<std::string> args = {
+    const std::vector<std::string> args = {
         COOP_PUBLISHER_BINARY,
         absl::StrCat("--listen=127.0.0.1:", port_),
         absl::StrCat("--bootstrap_servers=", bootstrap_),
@@ -69,15 +67,8 @@ class PublisherBinaryTest : public ::testing::Test {
         "--insecure_plaintext",
         "--metrics_listen=",
     };
-    pid_ = fork();
-    ASSERT_GE(pid_, 0);
-    if (pid_ == 0) {
-      std::vector<char*> argv;
-      for (std::string& arg : args) argv.push_back(arg.data());
-      argv.push_back(nullptr);
-      execv(argv[0], argv.data());
-      _exit(127);
-    }
+    pid_ = coop::testing::Spawn(args);
+    ASSERT_GT(pid_, 0);
     channel_ =
         grpc::CreateChannel(absl::StrCat("127.0.0.1:", port_), grpc::InsecureChannelCredentials());
     ASSERT_TRUE(
@@ -96,14 +87,8 @@ class PublisherBinaryTest : public ::testing::Test {
 };
 
 // Runs grpcurl (installed by tools/bootstrap) with `args`; returns its exit code and output.
-std::pair<int, std::string> Grpcurl(const std::string& args) {
-  const std::string command = absl::StrCat(COOP_GRPCURL, " ", args, " 2>&1");
-  FILE* pipe = popen(command.c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  const int status = pipe != nullptr ? pclose(pipe) : -1;
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, output};
+coop::testing::CommandResult Grpcurl(const std::string& args) {
+  return coop::testing::RunCommand(absl::StrCat(COOP_GRPCURL, " ", args));
 }
 
 TEST_F(PublisherBinaryTest, GrpcurlListsDescribesAndCallsThroughReflection) {
@@ -167,11 +152,9 @@ TEST_F(PublisherBinaryTest, SigtermAnswersEveryEventInFlightAndExitsZero) {
   EXPECT_TRUE(status.ok()) << status.error_code() << " " << status.error_message();
   EXPECT_EQ(answered.size(), static_cast<size_t>(kEvents));
 
-  int wait_status = 0;
-  ASSERT_EQ(waitpid(pid_, &wait_status, 0), pid_);
+  const int exit_code = coop::testing::WaitExit(pid_);
   pid_ = -1;
-  ASSERT_TRUE(WIFEXITED(wait_status));
-  EXPECT_EQ(WEXITSTATUS(wait_status), 0);
+  EXPECT_EQ(exit_code, 0);
 }
 
 }  // namespace

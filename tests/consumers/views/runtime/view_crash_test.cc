@@ -1,8 +1,6 @@
 // kill -9 of the views consumer at random points while events flow, restart, and the views equal
 // a projection of the same log from scratch: nothing applied twice, nothing lost.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <filesystem>
@@ -18,29 +16,14 @@
 #include "tests/consumers/views/projector_test_util.h"
 #include "tests/consumers/views/runtime/runtime_test_env.h"
 #include "tests/testing/kafka_env.h"
+#include "tests/testing/process.h"
 #include "tools/bench/view_events.h"
 
 namespace coop::views::testing {
 namespace {
 
-pid_t Spawn(const std::vector<std::string>& args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-int WaitExit(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
-}
+using ::coop::testing::Spawn;
+using ::coop::testing::WaitExit;
 
 TEST(ViewCrashTest, KilledDuringBatchesAndRestartedTheViewsEqualAFreshProjection) {
   const std::string bootstrap =

@@ -2,11 +2,8 @@
 // live subscriber, a Position token resumes after it, a replay returns it with its exact bytes,
 // and SIGTERM ends open subscriptions with UNAVAILABLE and a resume cursor, then exits 0.
 #include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -27,34 +24,17 @@
 #include "tests/common/auth/test_policy.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/ports.h"
+#include "tests/testing/process.h"
 #include "tests/testing/sample_events.h"
 
 namespace coop::stream {
 namespace {
 
+using ::coop::testing::RunCommand;
+using ::coop::testing::Spawn;
+using ::coop::testing::WaitExit;
 using google::protobuf::util::TimeUtil;
 using ::testing::HasSubstr;
-
-pid_t Spawn(std::vector<std::string> args) {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    std::vector<char*> argv;
-    for (std::string& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
-    _exit(127);
-  }
-  return pid;
-}
-
-std::string RunCommand(const std::string& command) {
-  FILE* pipe = popen((command + " 2>&1").c_str(), "r");
-  std::string output;
-  char buffer[4096];
-  while (pipe != nullptr && fgets(buffer, sizeof(buffer), pipe) != nullptr) output += buffer;
-  if (pipe != nullptr) pclose(pipe);
-  return output;
-}
 
 std::chrono::system_clock::time_point In(int seconds) {
   return std::chrono::system_clock::now() + std::chrono::seconds(seconds);
@@ -82,7 +62,7 @@ class StreamBinaryTest : public ::testing::Test {
     for (pid_t pid : {publisher_, stream_}) {
       if (pid > 0) {
         kill(pid, SIGKILL);
-        waitpid(pid, nullptr, 0);
+        WaitExit(pid);
       }
     }
     std::error_code ignored;
@@ -208,10 +188,10 @@ TEST_F(StreamBinaryTest, DeliversPublishedEventsLiveAndInReplayAndEndsStreamsOnS
 
   // Reflection (grpcurl) and metrics.
   EXPECT_THAT(
-      RunCommand(absl::StrCat(COOP_GRPCURL, " -plaintext 127.0.0.1:", stream_port, " list")),
+      RunCommand(absl::StrCat(COOP_GRPCURL, " -plaintext 127.0.0.1:", stream_port, " list")).output,
       HasSubstr("coop.v1.Subscriptions"));
   const std::string metrics =
-      RunCommand(absl::StrCat("curl -s http://127.0.0.1:", metrics_port, "/metrics"));
+      RunCommand(absl::StrCat("curl -s http://127.0.0.1:", metrics_port, "/metrics")).output;
   EXPECT_THAT(metrics, HasSubstr("coop_stream_tail_records_total 2"));
 
   // Without credentials: refused.
@@ -242,9 +222,7 @@ TEST_F(StreamBinaryTest, DeliversPublishedEventsLiveAndInReplayAndEndsStreamsOnS
   EXPECT_TRUE(has_resume) << "no ResumeInfo in " << details.DebugString();
   ASSERT_EQ(kill(publisher_, SIGTERM), 0);
   for (pid_t* pid : {&stream_, &publisher_}) {
-    int exit_status = 0;
-    ASSERT_EQ(waitpid(*pid, &exit_status, 0), *pid);
-    EXPECT_TRUE(WIFEXITED(exit_status) && WEXITSTATUS(exit_status) == 0) << exit_status;
+    EXPECT_EQ(WaitExit(*pid), 0);
     *pid = -1;
   }
 }
