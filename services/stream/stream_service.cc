@@ -1,10 +1,13 @@
 #include "services/stream/stream_service.h"
 
 #include <algorithm>
+#include <deque>
 #include <functional>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "common/auth/scope.h"
 #include "common/rpc/status_conversion.h"
 #include "google/protobuf/util/time_util.h"
@@ -21,6 +24,9 @@ absl::Status MissingField(absl::string_view field) {
   return rpc::InvalidArgumentWithViolations(absl::StrCat(field, ": required"),
                                             {{std::string(field), "required"}});
 }
+
+// Replay messages read ahead of the writer, at most.
+constexpr size_t kReplayQueue = 1024;
 
 absl::Time FromProto(const google::protobuf::Timestamp& time) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(time));
@@ -82,17 +88,67 @@ grpc::Status StreamService::Replay(grpc::ServerContext* context,
   if (!sees_all) {
     may_see = [&caller](const EventFacts& facts) { return MaySee(caller, facts); };
   }
+  // The replay reads and decodes on a thread of its own while this one writes, so that the two
+  // halves overlap; a bounded queue between them bounds memory.
+  struct Pipe {
+    absl::Mutex mu;
+    std::deque<coop::v1::ReplayResponse> queue ABSL_GUARDED_BY(mu);
+    bool done ABSL_GUARDED_BY(mu) = false;    // The replay has returned.
+    bool broken ABSL_GUARDED_BY(mu) = false;  // The client is gone.
+    absl::Status status ABSL_GUARDED_BY(mu);
+  } pipe;
   std::atomic<bool> cancel{false};
-  int64_t written = 0;
-  const absl::Status status = stream::Replay(
-      options, range, *filter, may_see,
-      [&](coop::v1::ReplayResponse&& response) {
-        if ((++written & 255) == 0 && context->IsCancelled()) return false;
-        // No buffer_hint: on a synchronous writer a hinted write can sit unsent for many seconds
-        // (the call blocks until the transport flushes it).
-        return writer->Write(response);
-      },
-      cancel);
+  std::thread reader([&] {
+    absl::Status status = stream::Replay(
+        options, range, *filter, may_see,
+        [&pipe](coop::v1::ReplayResponse&& response) {
+          absl::MutexLock lock(&pipe.mu);
+          auto room = [&pipe]() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+            return pipe.broken || pipe.queue.size() < kReplayQueue;
+          };
+          pipe.mu.Await(absl::Condition(&room));
+          if (pipe.broken) return false;
+          pipe.queue.push_back(std::move(response));
+          return true;
+        },
+        cancel);
+    absl::MutexLock lock(&pipe.mu);
+    pipe.done = true;
+    pipe.status = std::move(status);
+  });
+  std::deque<coop::v1::ReplayResponse> batch;
+  bool broken = false;
+  while (!broken) {
+    {
+      absl::MutexLock lock(&pipe.mu);
+      auto ready = [&pipe]()
+                       ABSL_NO_THREAD_SAFETY_ANALYSIS { return pipe.done || !pipe.queue.empty(); };
+      pipe.mu.Await(absl::Condition(&ready));
+      if (pipe.queue.empty()) break;  // Done, and everything written.
+      batch.swap(pipe.queue);
+    }
+    for (const coop::v1::ReplayResponse& response : batch) {
+      // No buffer_hint: on a synchronous writer a hinted write can sit unsent for many seconds
+      // (the call blocks until the transport flushes it).
+      if (!writer->Write(response)) {
+        broken = true;
+        break;
+      }
+    }
+    batch.clear();
+  }
+  if (broken) {
+    cancel = true;
+    absl::MutexLock lock(&pipe.mu);
+    pipe.broken = true;
+  }
+  reader.join();
+  absl::Status status;
+  {
+    absl::MutexLock lock(&pipe.mu);
+    status = pipe.status;
+  }
+  if (broken && status.ok()) status = absl::CancelledError("the client went away");
   return rpc::ToGrpcStatus(status);
 }
 

@@ -180,6 +180,8 @@ absl::StatusOr<std::unique_ptr<TestServer>> TestServer::Start(const TestLog& log
   replay.kafka = log.kafka();
   replay.topic = log.topic();
   replay.log = log.log_id();
+  replay.settle_delay = absl::Seconds(1);
+  replay.max_replays = options.max_replays;
   server->service_ =
       std::make_unique<StreamService>(*server->hub_, *server->authenticator_, replay);
 

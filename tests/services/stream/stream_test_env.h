@@ -95,6 +95,8 @@ struct TestServerOptions {
   absl::Duration catchup_wait = absl::Seconds(1);
   absl::Duration catchup_hold = absl::Seconds(1);
   int max_streams_per_principal = 2000;
+  // Replays running at once, at most.
+  int max_replays = 4;
   // The principal of calls without credentials; empty: such calls are refused.
   std::string anonymous_principal = "local-dev";
   // The policy JSON; empty: tests/common/auth/test_policy.h's.
@@ -114,6 +116,7 @@ class TestServer {
 
   LogTail& tail() { return *tail_; }
   SubscriptionHub& hub() { return *hub_; }
+  StreamService& service() { return *service_; }
   int port() const { return port_; }
 
   // A stub on a channel of its own. With `small_window`, the channel announces a 16 KiB HTTP/2
