@@ -116,6 +116,8 @@ class ReplayServiceTest : public ::testing::Test {
     std::vector<coop::v1::ReplayedEvent> events;
     std::optional<coop::v1::ReplaySummary> summary;
     grpc::Status status;
+    int batches = 0;  // Messages carrying ReplayedEvents.
+    int largest_batch = 0;
   };
   Received Replay(const coop::v1::ReplayRequest& request, const std::string& api_key = "") {
     grpc::ClientContext context;
@@ -127,6 +129,13 @@ class ReplayServiceTest : public ::testing::Test {
     coop::v1::ReplayResponse response;
     while (reader->Read(&response)) {
       if (response.has_event()) received.events.push_back(response.event());
+      if (response.has_events()) {
+        ++received.batches;
+        received.largest_batch = std::max(received.largest_batch, response.events().events_size());
+        for (const coop::v1::ReplayedEvent& event : response.events().events()) {
+          received.events.push_back(event);
+        }
+      }
       if (response.has_summary()) received.summary = response.summary();
     }
     received.status = reader->Finish();
@@ -177,6 +186,29 @@ TEST_F(ReplayServiceTest, DeliversTheRangeInOrderWithTheRecordDigestTwiceAlike) 
   ASSERT_TRUE(second.status.ok()) << second.status.error_message();
   ASSERT_TRUE(second.summary.has_value());
   EXPECT_EQ(second.summary->sha256(), first.summary->sha256());
+}
+
+TEST_F(ReplayServiceTest, BatchedEventsComeInTheSameOrderWithTheSameDigest) {
+  ASSERT_NO_FATAL_FAILURE(Write(1200, 95));
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  const int64_t end_ms = first_ms() + 1200 * 10;
+  const std::vector<Written> expected = Expected(first_ms(), end_ms);
+  coop::v1::ReplayRequest request = Range(first_ms(), end_ms);
+  request.set_max_events_per_message(100);
+  const Received received = Replay(request);
+  ASSERT_TRUE(received.status.ok()) << received.status.error_message();
+  ASSERT_EQ(received.events.size(), expected.size());
+  for (size_t i = 0; i < expected.size(); ++i) {
+    ASSERT_EQ(received.events[i].position().partition(), expected[i].partition) << "at " << i;
+    ASSERT_EQ(received.events[i].position().offset(), expected[i].offset) << "at " << i;
+  }
+  EXPECT_GE(received.batches, 12);
+  EXPECT_LE(received.largest_batch, 100);
+  ASSERT_TRUE(received.summary.has_value());
+  EXPECT_EQ(received.summary->sha256(), DigestOf(expected));
+
+  request.set_max_events_per_message(1001);
+  EXPECT_EQ(Replay(request).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
 }
 
 TEST_F(ReplayServiceTest, AScopedCallerGetsOnlyItsEventsAndAWiderFilterIsDenied) {
