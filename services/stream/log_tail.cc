@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/record_codec.h"
+#include "common/kafka/kafka_status.h"
 #include "common/status_macros.h"
 #include "spdlog/spdlog.h"
 
@@ -39,12 +40,18 @@ absl::StatusOr<std::unique_ptr<LogTail>> LogTail::Start(const LogTailOptions& op
                         kafka::Consumer::Create(kafka, consumer_options));
   COOP_ASSIGN_OR_RETURN(const int32_t partitions,
                         consumer->PartitionCount(options.topic, kMetadataTimeout));
-  using Offsets = std::map<int32_t, int64_t>;
-  COOP_ASSIGN_OR_RETURN(Offsets ends,
-                        consumer->EndOffsets(options.topic, partitions, kMetadataTimeout));
+  // A topic created a moment ago may have no partition leaders yet: ask again for a while.
+  absl::StatusOr<std::map<int32_t, int64_t>> ends;
+  const absl::Time give_up = absl::Now() + kMetadataTimeout;
+  while (true) {
+    ends = consumer->EndOffsets(options.topic, partitions, kMetadataTimeout);
+    if (ends.ok() || !kafka::IsRetriable(ends.status()) || absl::Now() > give_up) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  if (!ends.ok()) return ends.status();
   std::vector<int64_t> start(static_cast<size_t>(partitions), 0);
-  for (const auto& [p, end] : ends) start[static_cast<size_t>(p)] = end;
-  COOP_RETURN_IF_ERROR(consumer->AssignAll(options.topic, ends));
+  for (const auto& [p, end] : *ends) start[static_cast<size_t>(p)] = end;
+  COOP_RETURN_IF_ERROR(consumer->AssignAll(options.topic, *ends));
   auto tail = std::unique_ptr<LogTail>(
       new LogTail(options, std::move(consumer), partitions, std::move(start)));
   tail->thread_ = std::thread([t = tail.get()] { t->Run(); });

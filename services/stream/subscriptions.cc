@@ -25,7 +25,7 @@ using google::protobuf::util::TimeUtil;
 constexpr size_t kMaxQueued = 64;
 constexpr size_t kMaxQueuedBytes = size_t{256} << 10;
 // Ring entries a live subscription takes per look.
-constexpr size_t kSliceEntries = 256;
+constexpr size_t kSliceEntries = 64;
 // How often heartbeats and waits for a reader are checked.
 constexpr absl::Duration kTick = absl::Milliseconds(100);
 constexpr absl::Duration kKafkaTimeout = absl::Seconds(30);
@@ -173,6 +173,9 @@ class Subscription final : public grpc::ServerWriteReactor<SubscribeResponse>,
   std::optional<grpc::Status> finish_after_write_ ABSL_GUARDED_BY(mu_);
   absl::Time last_sent_ ABSL_GUARDED_BY(mu_);
   bool counted_live_ ABSL_GUARDED_BY(mu_) = false;
+  // Ring entries from live_seq_ - (taken_.size() - taken_at_) on, taken and not all looked at.
+  std::vector<std::shared_ptr<const TailEntry>> taken_ ABSL_GUARDED_BY(mu_);
+  size_t taken_at_ ABSL_GUARDED_BY(mu_) = 0;
   // Registered with the tail for its next advance.
   bool listening_ ABSL_GUARDED_BY(mu_) = false;
   // The cursor of the last message taken for writing (or of the start): where a client that
@@ -264,6 +267,27 @@ bool Subscription::NextLocked() {
   }
   if (mode_ != Mode::kLive) return false;
   while (true) {
+    // Entries taken from the ring earlier and not looked at yet come first: one delivery does
+    // not re-read the ring (under the tail's lock).
+    while (taken_at_ < taken_.size()) {
+      const TailEntry& entry = *taken_[taken_at_++];
+      ++live_seq_;
+      int64_t& next = next_[static_cast<size_t>(entry.partition)];
+      if (entry.offset < next) continue;  // Read already (in catch-up).
+      next = entry.offset + 1;
+      if (!Wanted(entry)) continue;
+      coop::v1::StreamedEvent* streamed = out_.mutable_event();
+      SetEventBytes(*streamed, entry.value);
+      streamed->mutable_position()->set_partition(entry.partition);
+      streamed->mutable_position()->set_offset(entry.offset);
+      streamed->mutable_position()->set_token(
+          cursor::EncodePosition(hub_.options().log, entry.partition, entry.offset));
+      streamed->set_cursor(CursorLocked());
+      ++hub_.stats_.delivered;
+      return true;
+    }
+    taken_.clear();
+    taken_at_ = 0;
     LogTail::Slice slice = hub_.tail().Read(
         live_seq_, kSliceEntries,
         listening_ ? std::weak_ptr<TailListener>() : std::weak_ptr<TailListener>(weak_from_this()));
@@ -276,26 +300,11 @@ bool Subscription::NextLocked() {
       NeedReaderLocked();
       return false;
     }
-    for (size_t i = 0; i < slice.entries.size(); ++i) {
-      const TailEntry& entry = *slice.entries[i];
-      int64_t& next = next_[static_cast<size_t>(entry.partition)];
-      if (entry.offset < next) continue;  // Read already (in catch-up).
-      next = entry.offset + 1;
-      if (!Wanted(entry)) continue;
-      live_seq_ = slice.next_seq - (slice.entries.size() - i - 1);
-      coop::v1::StreamedEvent* streamed = out_.mutable_event();
-      SetEventBytes(*streamed, entry.value);
-      streamed->mutable_position()->set_partition(entry.partition);
-      streamed->mutable_position()->set_offset(entry.offset);
-      streamed->mutable_position()->set_token(
-          cursor::EncodePosition(hub_.options().log, entry.partition, entry.offset));
-      streamed->set_cursor(CursorLocked());
-      ++hub_.stats_.delivered;
-      return true;
+    if (!slice.entries.empty()) {
+      taken_ = std::move(slice.entries);
+      continue;
     }
-    live_seq_ = slice.next_seq;
-    if (!slice.at_head) continue;
-    // Every record the tail has read is behind us: so is the tail's position.
+    // At the head: every record the tail has read is behind us, and so is the tail's position.
     for (size_t p = 0; p < next_.size() && p < slice.known.size(); ++p) {
       next_[p] = std::max(next_[p], slice.known[p]);
     }
