@@ -406,7 +406,8 @@ void Subscription::Tick(absl::Time now) {
 
 absl::StatusOr<std::unique_ptr<kafka::Consumer>> CatchUpPool::NewConsumer() {
   kafka::KafkaConfig kafka = hub_.options().kafka;
-  kafka.properties.try_emplace("queued.max.messages.kbytes", "2048");
+  // A smaller prefetch stalls the fetcher (see replay.cc); 8 MiB per reader.
+  kafka.properties.try_emplace("queued.max.messages.kbytes", "8192");
   kafka.properties.try_emplace("fetch.wait.max.ms", "50");
   kafka::ConsumerOptions options;
   options.read_committed = true;
