@@ -2,7 +2,6 @@
 // topic of its own on the single-node test broker. The replay core's own rules (bounds, order
 // window, retention) are tested in replay/replay_test.cc; here: what a gRPC client receives,
 // scopes, cancellation and the limit on concurrent replays.
-#include <openssl/sha.h>
 
 #include <algorithm>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "tests/common/auth/test_policy.h"
+#include "tests/services/stream/record_digest.h"
 #include "tests/services/stream/stream_test_env.h"
 #include "tests/testing/kafka_env.h"
 #include "tools/bench/view_events.h"
@@ -35,23 +35,6 @@ struct Written {
   std::string value;
   coop::v1::Event event;
 };
-
-// The record digest of audit.proto over `records`, in their order.
-std::string DigestOf(const std::vector<Written>& records) {
-  std::string bytes;
-  for (const Written& record : records) {
-    const auto put = [&bytes](uint64_t number, int size) {
-      for (int i = size - 1; i >= 0; --i) bytes.push_back(static_cast<char>(number >> (8 * i)));
-    };
-    put(static_cast<uint32_t>(record.partition), 4);
-    put(static_cast<uint64_t>(record.offset), 8);
-    put(record.value.size(), 8);
-    bytes += record.value;
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
-}
 
 google::protobuf::Timestamp Proto(int64_t ms) { return TimeUtil::MillisecondsToTimestamp(ms); }
 
@@ -178,7 +161,7 @@ TEST_F(ReplayServiceTest, DeliversTheRangeInOrderWithTheRecordDigestTwiceAlike) 
   }
   ASSERT_TRUE(first.summary.has_value());
   EXPECT_EQ(first.summary->count(), static_cast<int64_t>(expected.size()));
-  EXPECT_EQ(first.summary->sha256(), DigestOf(expected));
+  EXPECT_EQ(first.summary->sha256(), coop::testing::RecordDigest(expected));
   EXPECT_EQ(first.summary->first_position().offset(), expected.front().offset);
   EXPECT_EQ(first.summary->last_position().offset(), expected.back().offset);
 
@@ -205,7 +188,7 @@ TEST_F(ReplayServiceTest, BatchedEventsComeInTheSameOrderWithTheSameDigest) {
   EXPECT_GE(received.batches, 12);
   EXPECT_LE(received.largest_batch, 100);
   ASSERT_TRUE(received.summary.has_value());
-  EXPECT_EQ(received.summary->sha256(), DigestOf(expected));
+  EXPECT_EQ(received.summary->sha256(), coop::testing::RecordDigest(expected));
 
   request.set_max_events_per_message(1001);
   EXPECT_EQ(Replay(request).status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
@@ -232,7 +215,7 @@ TEST_F(ReplayServiceTest, AScopedCallerGetsOnlyItsEventsAndAWiderFilterIsDenied)
   ASSERT_FALSE(expected.empty()) << "the generated events name no KZ-19 hub milestone";
   ASSERT_EQ(received.events.size(), expected.size());
   ASSERT_TRUE(received.summary.has_value());
-  EXPECT_EQ(received.summary->sha256(), DigestOf(expected));
+  EXPECT_EQ(received.summary->sha256(), coop::testing::RecordDigest(expected));
 
   coop::v1::ReplayRequest wider = Range(first_ms(), end_ms);  // Every type and region.
   EXPECT_EQ(Replay(wider, auth::testing::kAkimatKey).status.error_code(),

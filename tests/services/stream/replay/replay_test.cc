@@ -2,8 +2,6 @@
 // timestamps (recorded in 2025, so the topics keep records forever as coop.events does).
 #include "services/stream/replay/replay.h"
 
-#include <openssl/sha.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdint>
@@ -29,6 +27,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
+#include "tests/services/stream/record_digest.h"
 #include "tests/testing/kafka_env.h"
 #include "tests/testing/sample_events.h"
 
@@ -69,23 +68,6 @@ Event MakeEvent(const std::string& subject, int64_t recorded_ms, bool cultural =
   event.set_subject(subject);
   *event.mutable_recorded_time() = TimeUtil::MillisecondsToTimestamp(recorded_ms);
   return event;
-}
-
-// The record digest of audit.proto, computed here in one go from what the test wrote.
-std::string DigestOf(const std::vector<Written>& records) {
-  std::string bytes;
-  for (const Written& record : records) {
-    const auto put = [&bytes](uint64_t number, int size) {
-      for (int i = size - 1; i >= 0; --i) bytes.push_back(static_cast<char>(number >> (8 * i)));
-    };
-    put(static_cast<uint32_t>(record.partition), 4);
-    put(static_cast<uint64_t>(record.offset), 8);
-    put(record.value.size(), 8);
-    bytes += record.value;
-  }
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest);
-  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
 }
 
 // The records of [start_ms, end_ms) that `keep` keeps, in (timestamp, partition, offset) order.
@@ -259,7 +241,7 @@ class ReplayTest : public ::testing::Test {
     EXPECT_EQ(outcome.after_summary, 0);
     EXPECT_EQ(outcome.summary->count(), static_cast<int64_t>(expected.size()));
     EXPECT_EQ(absl::BytesToHexString(outcome.summary->sha256()),
-              absl::BytesToHexString(DigestOf(expected)));
+              absl::BytesToHexString(coop::testing::RecordDigest(expected)));
     if (!expected.empty()) {
       EXPECT_EQ(outcome.summary->first_position().partition(), expected.front().partition);
       EXPECT_EQ(outcome.summary->first_position().offset(), expected.front().offset);
