@@ -161,7 +161,7 @@ class Bench {
       const std::function<PhaseResult(const GrpcClient&, const EventFactory&, CpuMeter&)>& run) {
     COOP_ASSIGN_OR_RETURN(
         std::unique_ptr<PublisherProcess> server,
-        PublisherProcess::Start({
+        StartPublisher({
             .binary = config_.publisher_binary,
             .bootstrap_servers = config_.bootstrap_servers,
             .events_topic = topic,

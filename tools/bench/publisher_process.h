@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/bench/server_process.h"
 
 namespace coop::bench {
 
@@ -29,40 +30,13 @@ struct PublisherProcessOptions {
 // drive publisher builds from before and after a flag was added. INTERNAL when it cannot run.
 absl::StatusOr<bool> BinaryHasFlag(const std::string& binary, const std::string& name);
 
-// Not thread-safe; one thread starts, watches and stops the child.
-class PublisherProcess {
- public:
-  // Spawns the server (plain text, on 127.0.0.1 and a port that was free a moment ago). Does
-  // not wait for it to serve. INTERNAL when the binary cannot be started.
-  static absl::StatusOr<std::unique_ptr<PublisherProcess>> Start(
-      const PublisherProcessOptions& options);
-  // Kills (SIGKILL) and reaps a child that Stop() did not end.
-  ~PublisherProcess();
-  PublisherProcess(const PublisherProcess&) = delete;
-  PublisherProcess& operator=(const PublisherProcess&) = delete;
+// coop-publisher is a ServerProcess; the name stays for the publisher bench's code.
+using PublisherProcess = ServerProcess;
 
-  pid_t pid() const { return pid_; }
-  // "127.0.0.1:<port>".
-  const std::string& address() const { return address_; }
-
-  // OK while the child runs; otherwise UNAVAILABLE with its exit status and the end of its log.
-  absl::Status CheckRunning();
-
-  // Sends SIGTERM and waits up to `timeout` for the child to exit. OK when it exited with
-  // status 0; INTERNAL with the exit status and the end of its log otherwise; DEADLINE_EXCEEDED
-  // when it did not exit in time (it is then killed).
-  absl::Status Stop(absl::Duration timeout);
-
- private:
-  PublisherProcess(pid_t pid, std::string address, std::string log_file)
-      : pid_(pid), address_(std::move(address)), log_file_(std::move(log_file)) {}
-  // Describes how the child ended, with the end of its log.
-  std::string Ending(int wait_status) const;
-
-  pid_t pid_;  // 0 once reaped.
-  const std::string address_;
-  const std::string log_file_;
-};
+// Spawns coop-publisher (plain text, on 127.0.0.1 and a port that was free a moment ago). Does
+// not wait for it to serve. INTERNAL when the binary cannot be started.
+absl::StatusOr<std::unique_ptr<PublisherProcess>> StartPublisher(
+    const PublisherProcessOptions& options);
 
 }  // namespace coop::bench
 

@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "tools/bench/server_process.h"
 
 namespace coop::bench {
 
@@ -27,44 +28,14 @@ struct StreamProcessOptions {
   std::vector<std::string> extra_flags;  // Appended to the command line as given.
 };
 
-// coop-stream on a loopback port (plain text, metrics off). Not thread-safe: one thread starts,
-// watches and stops the child.
-class StreamProcess {
- public:
-  // Spawns the server on 127.0.0.1 and a port that was free a moment ago. Does not wait for it
-  // to serve (WaitUntilServing). INTERNAL when the binary cannot be started.
-  static absl::StatusOr<std::unique_ptr<StreamProcess>> Start(const StreamProcessOptions& options);
-  // Kills (SIGKILL) and reaps a child that Stop() did not end.
-  ~StreamProcess();
-  StreamProcess(const StreamProcess&) = delete;
-  StreamProcess& operator=(const StreamProcess&) = delete;
+// coop-stream is a ServerProcess; the name stays for the stream bench's code.
+using StreamProcess = ServerProcess;
 
-  pid_t pid() const { return pid_; }
-  // "127.0.0.1:<port>".
-  const std::string& address() const { return address_; }
-
-  // Waits until a gRPC channel to the server connects (it listens only once its log tail has
-  // started). UNAVAILABLE with the end of its log when the child exits first, DEADLINE_EXCEEDED
-  // after `timeout`.
-  absl::Status WaitUntilServing(absl::Duration timeout);
-
-  // OK while the child runs; otherwise UNAVAILABLE with its exit status and the end of its log.
-  absl::Status CheckRunning();
-
-  // Sends SIGTERM and waits up to `timeout` for the child to exit. OK when it exited with
-  // status 0; INTERNAL with the exit status and the end of its log otherwise; DEADLINE_EXCEEDED
-  // when it did not exit in time (it is then killed).
-  absl::Status Stop(absl::Duration timeout);
-
- private:
-  StreamProcess(pid_t pid, std::string address, std::string log_file)
-      : pid_(pid), address_(std::move(address)), log_file_(std::move(log_file)) {}
-  std::string Ending(int wait_status) const;
-
-  pid_t pid_;  // 0 once reaped.
-  const std::string address_;
-  const std::string log_file_;
-};
+// Spawns coop-stream on 127.0.0.1 and a port that was free a moment ago (plain text, metrics
+// off). Does not wait for it to serve (WaitUntilServing; it listens only once its log tail has
+// started). INTERNAL when the binary cannot be started.
+absl::StatusOr<std::unique_ptr<StreamProcess>> StartStreamProcess(
+    const StreamProcessOptions& options);
 
 // Resident memory of a process, from /proc/<pid>/status.
 struct ProcessMemory {

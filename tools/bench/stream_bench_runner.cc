@@ -154,7 +154,7 @@ class Fixture {
     options.extra_flags = {"--settle_delay=1s"};
     options.extra_flags.insert(options.extra_flags.end(), config_.stream_flags.begin(),
                                config_.stream_flags.end());
-    COOP_ASSIGN_OR_RETURN(std::unique_ptr<StreamProcess> child, StreamProcess::Start(options));
+    COOP_ASSIGN_OR_RETURN(std::unique_ptr<StreamProcess> child, StartStreamProcess(options));
     COOP_RETURN_IF_ERROR(child->WaitUntilServing(kServeTimeout));
     progress_ << "  coop-stream pid " << child->pid() << " serves " << topic << " at "
               << child->address() << "\n";
