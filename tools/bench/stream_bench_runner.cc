@@ -21,6 +21,7 @@
 #include "common/kafka/topic_admin.h"
 #include "common/status_macros.h"
 #include "grpcpp/grpcpp.h"
+#include "tools/bench/bulk_produce.h"
 #include "tools/bench/measurement.h"
 #include "tools/bench/stream_bench_process.h"
 #include "tools/bench/stream_bench_replay.h"
@@ -32,7 +33,6 @@ namespace {
 constexpr absl::Duration kKafkaTimeout = absl::Seconds(30);
 constexpr absl::Duration kServeTimeout = absl::Seconds(60);
 constexpr absl::Duration kStopTimeout = absl::Seconds(40);
-constexpr int64_t kProgressEvery = 200'000;
 
 // One principal that may read every event; calls without credentials act as it.
 constexpr absl::string_view kPolicy = R"json({"principals": [
@@ -42,56 +42,8 @@ constexpr absl::string_view kPolicy = R"json({"principals": [
 ]}
 )json";
 
-// Bulk settings for loading history; coop-stream reads what any producer wrote.
-const std::map<std::string, std::string>& BulkProducerProperties() {
-  static const auto* properties = new std::map<std::string, std::string>{
-      {"linger.ms", "50"},
-      {"batch.num.messages", "10000"},
-      {"batch.size", "1000000"},
-      {"queue.buffering.max.messages", "200000"},
-      {"queue.buffering.max.kbytes", "262144"},
-  };
-  return *properties;
-}
-
 absl::Time ToTime(const google::protobuf::Timestamp& timestamp) {
   return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
-
-// Writes `events` in order and waits for every acknowledgement; the seconds it took.
-absl::StatusOr<double> ProduceAll(const kafka::KafkaConfig& kafka, const std::string& topic,
-                                  const std::vector<coop::v1::Event>& events,
-                                  std::ostream& progress) {
-  // Declared before the producer: its destructor may still run delivery callbacks.
-  std::atomic<int64_t> answered{0};
-  absl::Mutex mu;
-  absl::Status first_error;  // Guarded by mu.
-  kafka::KafkaConfig bulk = kafka;
-  for (const auto& [name, value] : BulkProducerProperties()) bulk.properties.emplace(name, value);
-  COOP_ASSIGN_OR_RETURN(std::unique_ptr<kafka::Producer> producer, kafka::Producer::Create(bulk));
-  const int64_t start_ns = NowNanos();
-  for (size_t i = 0; i < events.size(); ++i) {
-    COOP_ASSIGN_OR_RETURN(const kafka::KafkaRecord record, events::EncodeRecord(events[i]));
-    absl::Status queued;
-    do {
-      queued = producer->Produce(topic, record, [&](absl::StatusOr<kafka::RecordPosition> done) {
-        if (!done.ok()) {
-          absl::MutexLock lock(&mu);
-          if (first_error.ok()) first_error = done.status();
-        }
-        answered.fetch_add(1, std::memory_order_release);
-      });
-      if (absl::IsResourceExhausted(queued)) absl::SleepFor(absl::Milliseconds(1));
-    } while (absl::IsResourceExhausted(queued));
-    COOP_RETURN_IF_ERROR(queued);
-    if ((i + 1) % kProgressEvery == 0) progress << "  produced " << (i + 1) << "\n";
-  }
-  const auto total = static_cast<int64_t>(events.size());
-  while (answered.load(std::memory_order_acquire) < total) absl::SleepFor(absl::Milliseconds(1));
-  const double seconds = static_cast<double>(NowNanos() - start_ns) / 1e9;
-  absl::MutexLock lock(&mu);
-  COOP_RETURN_IF_ERROR(first_error);
-  return seconds;
 }
 
 // The run's topics and coop-stream children; stops the children and deletes the topics when
@@ -218,7 +170,8 @@ absl::StatusOr<History> MakeHistory(Fixture& fixture, const std::string& topic, 
   const int64_t tail = std::min(count, config.seek_range_events);
   history.tail_start = ToTime(events[static_cast<size_t>(count - tail)].recorded_time());
   COOP_RETURN_IF_ERROR(fixture.CreateTopic(topic));
-  COOP_ASSIGN_OR_RETURN(const double seconds, ProduceAll(fixture.kafka(), topic, events, progress));
+  COOP_ASSIGN_OR_RETURN(const double seconds,
+                        ProduceEvents(fixture.kafka(), topic, events, progress));
   progress << absl::StrFormat("  %d events written in %.1f s\n", count, seconds);
   if (results != nullptr) {
     int64_t bytes = 0;

@@ -14,6 +14,7 @@
 #include "absl/types/span.h"
 #include "common/kafka/kafka_config.h"
 #include "coop/v1/envelope.pb.h"
+#include "tools/bench/bulk_produce.h"
 
 namespace coop::bench {
 
@@ -61,14 +62,6 @@ struct ConsumeResult {
     return cpu_seconds < 0 || records == 0 ? -1 : cpu_seconds * 1e6 / static_cast<double>(records);
   }
 };
-
-// Writes `events` to `topic` as the publisher encodes them, with a producer tuned for bulk
-// (acks=all, idempotence, long linger and large batches), and waits for every delivery. Returns
-// the seconds from the first record queued to the last acknowledged. Fails on the first record
-// that could not be written.
-absl::StatusOr<double> ProduceEvents(const kafka::KafkaConfig& kafka, const std::string& topic,
-                                     absl::Span<const coop::v1::Event> events,
-                                     std::ostream& progress);
 
 // Reads every record of `log` with a plain librdkafka consumer (assigned from the beginning,
 // read_committed, no group) and only touches each value. DEADLINE_EXCEEDED when no record comes
