@@ -173,8 +173,8 @@ LogTail::Slice LogTail::Read(uint64_t seq, size_t max,
   slice.entries.reserve(static_cast<size_t>(end - std::min(seq, end)));
   for (uint64_t s = seq; s < end; ++s) slice.entries.push_back(ring_[s - first_seq_]);
   slice.next_seq = std::max(seq, end);
-  slice.known = known_;
   slice.at_head = slice.next_seq >= head;
+  if (slice.at_head) slice.known = known_;
   if (slice.at_head && !listener.expired()) listeners_.push_back(listener);
   return slice;
 }

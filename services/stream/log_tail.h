@@ -86,8 +86,8 @@ class LogTail {
     uint64_t next_seq = 0;
     // The entry at the requested sequence number has already left the ring.
     bool behind = false;
-    // Per partition, the offset the tail has read up to when this slice was taken. A reader
-    // that has processed every entry before next_seq has, in effect, read that far.
+    // Set when at_head: per partition, the offset the tail has read up to. A reader that has
+    // processed every entry before next_seq has, in effect, read that far.
     std::vector<int64_t> known;
     // True when next_seq is the ring's head (nothing more to read now).
     bool at_head = false;

@@ -42,7 +42,7 @@ StreamService::StreamService(SubscriptionHub& hub, const auth::Authenticator& au
 
 grpc::ServerWriteReactor<coop::v1::SubscribeResponse>* StreamService::Subscribe(
     grpc::CallbackServerContext* context, const coop::v1::SubscribeRequest* request) {
-  return hub_.Subscribe(context, *request, authenticator_.Authenticate(*context));
+  return hub_.Subscribe(*request, authenticator_.Authenticate(*context));
 }
 
 grpc::Status StreamService::Replay(grpc::ServerContext* context,

@@ -671,9 +671,7 @@ absl::Status BadRequest(absl::string_view field, absl::string_view description) 
 }  // namespace
 
 grpc::ServerWriteReactor<SubscribeResponse>* SubscriptionHub::Subscribe(
-    grpc::CallbackServerContext* context, const SubscribeRequest& request,
-    absl::StatusOr<auth::Principal> principal) {
-  (void)context;
+    const SubscribeRequest& request, absl::StatusOr<auth::Principal> principal) {
   if (!principal.ok()) return new FailedSubscribe(principal.status());
   if (absl::Status allowed = auth::CheckSubscribe(*principal, request.filter()); !allowed.ok()) {
     return new FailedSubscribe(allowed);

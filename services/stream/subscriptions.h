@@ -86,8 +86,7 @@ class SubscriptionHub {
   // is validated here: a bad request finishes the call at once with INVALID_ARGUMENT (with a
   // BadRequest), PERMISSION_DENIED or RESOURCE_EXHAUSTED.
   grpc::ServerWriteReactor<coop::v1::SubscribeResponse>* Subscribe(
-      grpc::CallbackServerContext* context, const coop::v1::SubscribeRequest& request,
-      absl::StatusOr<auth::Principal> principal);
+      const coop::v1::SubscribeRequest& request, absl::StatusOr<auth::Principal> principal);
 
   // Ends every subscription with UNAVAILABLE (and its resume cursor), refuses new ones, and
   // waits until gRPC is done with all of them or `deadline` passes.
