@@ -28,6 +28,9 @@ ABSL_FLAG(std::string, topic, "",
 ABSL_FLAG(std::string, json, "", "Also write the figures as JSON to this file");
 ABSL_FLAG(std::string, work_dir, "build/bench-views", "Folder for the SQLite databases");
 ABSL_FLAG(int32_t, max_batch_records, 5000, "Records per projection batch (transaction) at most");
+ABSL_FLAG(bool, floor, true,
+          "After each sqlite phase, also time the SQLite floor: one row per event into a plain "
+          "table, and into one with a timeline's two indexes");
 ABSL_FLAG(int32_t, correction_percent, 1,
           "Share of generated events that correct an earlier one, in percent (diagnostics)");
 ABSL_FLAG(int32_t, query_samples, 2000,
@@ -49,6 +52,7 @@ int main(int argc, char** argv) {
   config.topic = absl::GetFlag(FLAGS_topic);
   config.work_dir = absl::GetFlag(FLAGS_work_dir);
   config.max_batch_records = absl::GetFlag(FLAGS_max_batch_records);
+  config.floor = absl::GetFlag(FLAGS_floor);
   config.correction_percent = absl::GetFlag(FLAGS_correction_percent);
   config.query_samples = absl::GetFlag(FLAGS_query_samples);
   config.broker_pid_file = absl::GetFlag(FLAGS_broker_pid_file);

@@ -79,6 +79,18 @@ absl::StatusOr<ConsumeResult> ProjectIntoSqlite(const EventLog& log,
                                                 const ProjectionOptions& options,
                                                 const std::string& path);
 
+// What a projection into SQLite cannot beat, whatever its code: reads every record of `log`
+// with the raw consumer, parses the envelope, and inserts one row per event (source, id,
+// subject, recorded time, partition, offset, the record value) into a new SQLite file at
+// `path` with a prepared statement, options.max_batch_records rows per transaction, WAL and
+// synchronous=NORMAL (cheaper than the views' FULL). `indexed` false: the rows go into a plain
+// table (appends only). `indexed` true: the table also has the two indexes any timeline view
+// needs: its (source, id) primary key, for the exactly-once check by event id, and a
+// (subject, recorded time, partition, offset) index, for one subject's timeline in order.
+// Phase names "floor-table" and "floor-timeline".
+absl::StatusOr<ConsumeResult> SqliteFloor(const EventLog& log, const ProjectionOptions& options,
+                                          const std::string& path, bool indexed);
+
 // The same into `schema` (dropped first if present, and dropped again afterwards) of the
 // PostgreSQL database at `url`.
 absl::StatusOr<ConsumeResult> ProjectIntoPostgres(const EventLog& log,

@@ -14,7 +14,7 @@
 namespace coop::bench {
 namespace {
 
-constexpr const char* kPhases[] = {"raw", "sqlite", "postgres"};
+constexpr const char* kPhases[] = {"raw", "sqlite", "floor-table", "floor-timeline", "postgres"};
 
 struct Stat {
   double median = 0;
@@ -158,7 +158,7 @@ std::string ViewsTextReport(const ViewsBenchConfig& config, const ViewsBenchResu
   }
   absl::StrAppend(
       &out, "\n",
-      absl::StrFormat("%-9s %9s %-17s %7s %-17s %8s %7s %7s %9s\n", "phase", "events/s",
+      absl::StrFormat("%-14s %9s %-17s %7s %-17s %8s %7s %7s %9s\n", "phase", "events/s",
                       "[min..max]", "x raw", "[min..max]", "client*", "db*", "broker*", "db MiB"));
   for (const char* phase : kPhases) {
     if (!Ran(results, phase)) continue;
@@ -166,7 +166,7 @@ std::string ViewsTextReport(const ViewsBenchConfig& config, const ViewsBenchResu
     const Stat ratio = PhaseStat(results, phase, "vs_raw");
     absl::StrAppend(
         &out,
-        absl::StrFormat("%-9s %9s %-17s %7s %-17s %8s %7s %7s %9s\n", phase, Cell(rate, "%.0f"),
+        absl::StrFormat("%-14s %9s %-17s %7s %-17s %8s %7s %7s %9s\n", phase, Cell(rate, "%.0f"),
                         Range(rate, "%.0f"), Cell(ratio, "%.4f"), Range(ratio, "%.4f"),
                         Cell(PhaseStat(results, phase, "client_cpu_s_per_million"), "%.1f"),
                         Cell(PhaseStat(results, phase, "server_cpu_s_per_million"), "%.1f"),
@@ -177,6 +177,13 @@ std::string ViewsTextReport(const ViewsBenchConfig& config, const ViewsBenchResu
                   "x raw: events/s over the events/s of the raw phase run just before, same round\n"
                   "* CPU seconds (user + system) per million events: this process (all threads), "
                   "the PostgreSQL backend of the consumer, the broker JVM\n");
+  if (Ran(results, "floor-table")) {
+    absl::StrAppend(&out,
+                    "floor-*: no projection, only SQLite: one row per event (source, id, subject, "
+                    "time, position, record) with a prepared statement, synchronous=NORMAL; "
+                    "floor-table into a plain table, floor-timeline with the (source, id) key and "
+                    "the subject index a timeline needs; x raw against the sqlite phase's raw\n");
+  }
   if (config.postgres_url.empty()) absl::StrAppend(&out, "postgres: skipped (no --postgres_url)\n");
 
   absl::StrAppend(&out, "\ngoals:\n");

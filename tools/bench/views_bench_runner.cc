@@ -222,8 +222,19 @@ absl::StatusOr<ViewsBenchResults> RunViewsBenchmark(const ViewsBenchConfig& conf
       projected->round = round;
       projected->vs_raw = projected->events_per_second() / raw.events_per_second();
       progress << Line(*projected);
+      const double raw_rate = raw.events_per_second();
       results.phases.push_back(std::move(raw));
       results.phases.push_back(*std::move(projected));
+      if (phase != "sqlite" || !config.floor) continue;
+      for (const bool indexed : {false, true}) {
+        COOP_ASSIGN_OR_RETURN(
+            ConsumeResult floor,
+            SqliteFloor(log, projection, config.work_dir + "/floor.sqlite", indexed));
+        floor.round = round;
+        floor.vs_raw = floor.events_per_second() / raw_rate;
+        progress << Line(floor);
+        results.phases.push_back(std::move(floor));
+      }
     }
   }
 

@@ -7,6 +7,10 @@
 //   raw       a librdkafka consumer (assign from the beginning, read_committed) reading every
 //             record and touching its value, nothing else: the baseline;
 //   sqlite    a ViewConsumer on a fresh SQLite file, run until the end offsets;
+//   floor-table, floor-timeline (unless `floor` is false)
+//             the least any SQLite projection costs (SqliteFloor): one row per event into a
+//             plain table, then into a table with the two indexes a timeline needs, compared
+//             with the same raw phase as the sqlite phase;
 //   raw       again, so that each projection is compared with its neighbour;
 //   postgres  a ViewConsumer on a fresh PostgreSQL schema (when a URL is given).
 // Then it times the Views queries on a 1k-event database and on the last round's SQLite
@@ -40,6 +44,8 @@ struct ViewsBenchConfig {
   // Database files of the sqlite phase and of the query phase.
   std::string work_dir = "build/bench-views";
   int32_t max_batch_records = 5000;
+  // Runs the floor phases after each sqlite phase.
+  bool floor = true;
   // Share of generated events that correct an earlier one, in percent (the generator's default:
   // 1). A diagnostic knob: each correction re-folds its entity.
   int32_t correction_percent = 1;
