@@ -27,8 +27,6 @@ absl::Status MissingField(absl::string_view field) {
 
 // Replay messages read ahead of the writer, at most.
 constexpr size_t kReplayQueue = 4096;
-// A batch of replayed events closes at this size (gRPC clients accept 4 MiB by default).
-constexpr size_t kMaxBatchBytes = size_t{1} << 20;
 
 absl::Time FromProto(const google::protobuf::Timestamp& time) {
   return absl::FromUnixNanos(TimeUtil::TimestampToNanoseconds(time));
@@ -57,14 +55,8 @@ grpc::Status StreamService::Replay(grpc::ServerContext* context,
   if (!filter.ok()) return rpc::ToGrpcStatus(filter.status());
   if (!request->has_start_time()) return rpc::ToGrpcStatus(MissingField("start_time"));
   if (!request->has_end_time()) return rpc::ToGrpcStatus(MissingField("end_time"));
-  if (request->max_events_per_message() < 0 || request->max_events_per_message() > 1000) {
-    const std::string description =
-        absl::StrCat("must be between 0 and 1000; got ", request->max_events_per_message());
-    return rpc::ToGrpcStatus(
-        rpc::InvalidArgumentWithViolations(absl::StrCat("max_events_per_message: ", description),
-                                           {{"max_events_per_message", description}}));
-  }
-  const int batch_events = std::max(1, request->max_events_per_message());
+  absl::StatusOr<int> batch_events = EventsPerMessage(request->max_events_per_message());
+  if (!batch_events.ok()) return rpc::ToGrpcStatus(batch_events.status());
 
   if (replays_.fetch_add(1) >= replay_.max_replays) {
     --replays_;
@@ -150,10 +142,10 @@ grpc::Status StreamService::Replay(grpc::ServerContext* context,
     };
     for (coop::v1::ReplayResponse& response : batch) {
       bool written = true;
-      if (batch_events > 1 && response.has_event()) {
+      if (*batch_events > 1 && response.has_event()) {
         events_bytes += response.event().ByteSizeLong();
         *events.mutable_events()->add_events() = std::move(*response.mutable_event());
-        if (events.events().events_size() >= batch_events || events_bytes >= kMaxBatchBytes) {
+        if (events.events().events_size() >= *batch_events || events_bytes >= kMaxBatchBytes) {
           written = flush();
         }
       } else {

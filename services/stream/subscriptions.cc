@@ -63,11 +63,12 @@ class Subscription final : public grpc::ServerWriteReactor<SubscribeResponse>,
   enum class Mode { kWaiting, kCatchUp, kParked, kLive };
 
   Subscription(SubscriptionHub& hub, CompiledFilter filter, auth::Principal principal,
-               absl::Duration heartbeat)
+               absl::Duration heartbeat, int events_per_message)
       : hub_(hub),
         filter_(std::move(filter)),
         principal_(std::move(principal)),
         heartbeat_(heartbeat),
+        events_per_message_(events_per_message),
         last_sent_(absl::Now()) {}
 
   const std::string& principal_id() const { return principal_.id; }
@@ -155,6 +156,9 @@ class Subscription final : public grpc::ServerWriteReactor<SubscribeResponse>,
   const CompiledFilter filter_;
   const auth::Principal principal_;
   const absl::Duration heartbeat_;
+  // 1: each event is a message of its own (SubscribeResponse.event); more: up to this many
+  // events at hand go out as one SubscribeResponse.events.
+  const int events_per_message_;
 
   absl::Mutex mu_;
   Mode mode_ ABSL_GUARDED_BY(mu_) = Mode::kWaiting;
@@ -259,24 +263,48 @@ void Subscription::NeedReaderLocked() {
 
 bool Subscription::NextLocked() {
   if (!queue_.empty()) {
-    out_ = std::move(queue_.front());
-    queue_.pop_front();
-    queued_bytes_ -= std::min(queued_bytes_, out_.ByteSizeLong());
+    if (events_per_message_ > 1 && queue_.front().has_event()) {
+      // The catch-up reader queues one event per message: consecutive ones go out together.
+      auto* events = out_.mutable_events()->mutable_events();
+      size_t bytes = 0;
+      while (!queue_.empty() && queue_.front().has_event() &&
+             events->size() < events_per_message_) {
+        const size_t size = queue_.front().ByteSizeLong();
+        if (!events->empty() && bytes + size > kMaxBatchBytes) break;
+        bytes += size;
+        queued_bytes_ -= std::min(queued_bytes_, size);
+        events->Add(std::move(*queue_.front().mutable_event()));
+        queue_.pop_front();
+      }
+    } else {
+      out_ = std::move(queue_.front());
+      queue_.pop_front();
+      queued_bytes_ -= std::min(queued_bytes_, out_.ByteSizeLong());
+    }
     if (mode_ == Mode::kParked && queue_.empty()) NeedReaderLocked();
     return true;
   }
   if (mode_ != Mode::kLive) return false;
+  // Events put into out_ so far (more than one only when batching), and their bytes.
+  int added = 0;
+  size_t bytes = 0;
   while (true) {
     // Entries taken from the ring earlier and not looked at yet come first: one delivery does
     // not re-read the ring (under the tail's lock).
     while (taken_at_ < taken_.size()) {
-      const TailEntry& entry = *taken_[taken_at_++];
+      const TailEntry& entry = *taken_[taken_at_];
+      if (added > 0 &&
+          (added >= events_per_message_ || bytes + entry.value.size() > kMaxBatchBytes)) {
+        return true;  // The batch is full; this entry starts the next one.
+      }
+      ++taken_at_;
       ++live_seq_;
       int64_t& next = next_[static_cast<size_t>(entry.partition)];
       if (entry.offset < next) continue;  // Read already (in catch-up).
       next = entry.offset + 1;
       if (!Wanted(entry)) continue;
-      coop::v1::StreamedEvent* streamed = out_.mutable_event();
+      coop::v1::StreamedEvent* streamed =
+          events_per_message_ > 1 ? out_.mutable_events()->add_events() : out_.mutable_event();
       SetEventBytes(*streamed, entry.value);
       streamed->mutable_position()->set_partition(entry.partition);
       streamed->mutable_position()->set_offset(entry.offset);
@@ -284,7 +312,9 @@ bool Subscription::NextLocked() {
           cursor::EncodePosition(hub_.options().log, entry.partition, entry.offset));
       streamed->set_cursor(CursorLocked());
       ++hub_.stats_.delivered;
-      return true;
+      if (events_per_message_ <= 1) return true;
+      ++added;
+      bytes += entry.value.size() + streamed->cursor().size() + streamed->position().token().size();
     }
     taken_.clear();
     taken_at_ = 0;
@@ -293,12 +323,12 @@ bool Subscription::NextLocked() {
         listening_ ? std::weak_ptr<TailListener>() : std::weak_ptr<TailListener>(weak_from_this()));
     if (slice.at_head) listening_ = true;
     if (slice.behind) {
-      // Its next record has left the ring: read it from Kafka.
+      // Its next record has left the ring: read it from Kafka (after the batch in hand).
       ++hub_.stats_.fell_behind;
       if (counted_live_) --hub_.stats_.live;
       counted_live_ = false;
       NeedReaderLocked();
-      return false;
+      return added > 0;
     }
     if (!slice.entries.empty()) {
       taken_ = std::move(slice.entries);
@@ -308,6 +338,7 @@ bool Subscription::NextLocked() {
     for (size_t p = 0; p < next_.size() && p < slice.known.size(); ++p) {
       next_[p] = std::max(next_[p], slice.known[p]);
     }
+    if (added > 0) return true;  // CaughtUp, if due, follows in the next message.
     if (!caught_up_sent_ && CaughtUpLocked()) {
       MakeCaughtUpLocked(out_);
       return true;
@@ -330,6 +361,8 @@ void Subscription::Pump() {
     }
     if (out_.has_event()) {
       sent_cursor_ = out_.event().cursor();
+    } else if (out_.has_events()) {
+      sent_cursor_ = out_.events().events().rbegin()->cursor();
     } else if (out_.has_caught_up()) {
       sent_cursor_ = out_.caught_up().cursor();
     } else if (out_.has_heartbeat()) {
@@ -670,6 +703,15 @@ absl::Status BadRequest(absl::string_view field, absl::string_view description) 
 
 }  // namespace
 
+absl::StatusOr<int> EventsPerMessage(int32_t requested) {
+  if (requested < 0 || requested > kMaxEventsPerMessage) {
+    return BadRequest(
+        "max_events_per_message",
+        absl::StrCat("must be between 0 and ", kMaxEventsPerMessage, "; got ", requested));
+  }
+  return std::max(1, requested);
+}
+
 grpc::ServerWriteReactor<SubscribeResponse>* SubscriptionHub::Subscribe(
     const SubscribeRequest& request, absl::StatusOr<auth::Principal> principal) {
   if (!principal.ok()) return new FailedSubscribe(principal.status());
@@ -688,6 +730,8 @@ grpc::ServerWriteReactor<SubscribeResponse>* SubscriptionHub::Subscribe(
           absl::StrCat("must be between 1s and 300s; got ", absl::FormatDuration(heartbeat))));
     }
   }
+  absl::StatusOr<int> events_per_message = EventsPerMessage(request.max_events_per_message());
+  if (!events_per_message.ok()) return new FailedSubscribe(events_per_message.status());
   const auto partitions = static_cast<size_t>(tail_.partitions());
   StartSpec start;
   bool latest = false;
@@ -739,8 +783,8 @@ grpc::ServerWriteReactor<SubscribeResponse>* SubscriptionHub::Subscribe(
           BadRequest("start", "required: one of edge, cursor or start_time"));
   }
 
-  auto subscription =
-      std::make_shared<Subscription>(*this, *std::move(filter), *principal, heartbeat);
+  auto subscription = std::make_shared<Subscription>(*this, *std::move(filter), *principal,
+                                                     heartbeat, *events_per_message);
   {
     absl::MutexLock lock(&mu_);
     if (shutting_down_) {

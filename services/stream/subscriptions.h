@@ -32,6 +32,7 @@
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/auth/principal.h"
@@ -42,6 +43,15 @@
 #include "services/stream/log_tail.h"
 
 namespace coop::stream {
+
+// The most events one Subscribe or Replay message may carry (max_events_per_message), and the
+// size at which a batch closes (gRPC clients accept 4 MiB messages by default).
+inline constexpr int kMaxEventsPerMessage = 1000;
+inline constexpr size_t kMaxBatchBytes = size_t{1} << 20;
+
+// Checks a request's max_events_per_message (0..kMaxEventsPerMessage) and returns the events
+// per message it asks for (at least 1); INVALID_ARGUMENT naming the field otherwise.
+absl::StatusOr<int> EventsPerMessage(int32_t requested);
 
 struct SubscriptionOptions {
   kafka::KafkaConfig kafka;

@@ -46,6 +46,9 @@ ABSL_FLAG(absl::Duration, fanout_duration, absl::Seconds(30), "How long the fan-
 ABSL_FLAG(absl::Duration, drain, absl::Seconds(20),
           "After publishing, how long fast subscribers may take to receive their events");
 ABSL_FLAG(int32_t, channels, 16, "gRPC connections of the fast subscribers");
+ABSL_FLAG(int32_t, fanout_events_per_message, 100,
+          "SubscribeRequest.max_events_per_message of the fan-out's fast and selective "
+          "subscribers (0: one event per message)");
 ABSL_FLAG(std::string, work_dir, "build/bench-stream", "Folder for the policy file and logs");
 ABSL_FLAG(std::string, json, "", "Also write the figures as JSON to this file");
 ABSL_FLAG(std::string, broker_pid_file, "",
@@ -78,6 +81,7 @@ int main(int argc, char** argv) {
   config.fanout_duration = absl::GetFlag(FLAGS_fanout_duration);
   config.drain = absl::GetFlag(FLAGS_drain);
   config.channels = absl::GetFlag(FLAGS_channels);
+  config.fanout_events_per_message = absl::GetFlag(FLAGS_fanout_events_per_message);
   config.work_dir = absl::GetFlag(FLAGS_work_dir);
   config.broker_pid_file = absl::GetFlag(FLAGS_broker_pid_file);
   if (absl::Status valid = config.Validate(); !valid.ok()) {

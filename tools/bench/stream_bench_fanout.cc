@@ -200,9 +200,10 @@ class SlowReadTimer {
 class Subscriber final : public grpc::ClientReadReactor<coop::v1::SubscribeResponse> {
  public:
   // `timer` is null for fast subscribers.
-  Subscriber(Shared& shared, SlowReadTimer* timer, int32_t filter)
+  Subscriber(Shared& shared, SlowReadTimer* timer, int32_t filter, int32_t events_per_message)
       : shared_(shared), timer_(timer), filter_(filter) {
     request_.set_edge(coop::v1::LOG_EDGE_LATEST);
+    if (timer == nullptr) request_.set_max_events_per_message(events_per_message);
     if (filter >= 0) {
       const FilterSpec& spec = SelectiveFilters()[static_cast<size_t>(filter)];
       for (const std::string& type : spec.types) request_.mutable_filter()->add_types(type);
@@ -230,11 +231,12 @@ class Subscriber final : public grpc::ClientReadReactor<coop::v1::SubscribeRespo
   void OnReadDone(bool ok) override {
     if (!ok) return;  // The call is ending; OnDone follows.
     if (response_.has_event()) {
-      if (timer_ == nullptr) {
-        const int64_t latency = shared_.LatencyOf(response_.event().event().id(), NowNanos());
-        if (latency >= 0) shared_.fast_latency.Add(latency);
-      }
+      if (timer_ == nullptr) Arrived(response_.event(), NowNanos());
       delivered_.fetch_add(1, std::memory_order_relaxed);
+    } else if (response_.has_events()) {
+      const int64_t now = NowNanos();
+      for (const coop::v1::StreamedEvent& event : response_.events().events()) Arrived(event, now);
+      delivered_.fetch_add(response_.events().events_size(), std::memory_order_relaxed);
     } else if (response_.has_caught_up() && !caught_up_) {
       caught_up_ = true;
       shared_.caught_up.fetch_add(1);
@@ -254,6 +256,11 @@ class Subscriber final : public grpc::ClientReadReactor<coop::v1::SubscribeRespo
 
   int64_t delivered() const { return delivered_.load(std::memory_order_relaxed); }
   int32_t filter() const { return filter_; }
+  // Counts the latency of a fast subscriber's delivery.
+  void Arrived(const coop::v1::StreamedEvent& event, int64_t now_ns) {
+    const int64_t latency = shared_.LatencyOf(event.event().id(), now_ns);
+    if (latency >= 0) shared_.fast_latency.Add(latency);
+  }
   bool slow() const { return timer_ != nullptr; }
 
  private:
@@ -309,8 +316,8 @@ class SubscriberSet {
       const bool selective = i < options.selective;
       const bool slow = !selective && i < options.selective + options.slow;
       const auto filter = selective ? static_cast<int32_t>(i % SelectiveFilters().size()) : -1;
-      subscribers_.push_back(
-          std::make_unique<Subscriber>(shared, slow ? &timer_ : nullptr, filter));
+      subscribers_.push_back(std::make_unique<Subscriber>(shared, slow ? &timer_ : nullptr, filter,
+                                                          options.events_per_message));
     }
   }
 

@@ -45,6 +45,9 @@ struct FanoutOptions {
   // After publishing, how long fast subscribers may take to receive what they are due.
   absl::Duration drain = absl::Seconds(20);
   int32_t channels = 16;  // Connections of the fast subscribers.
+  // SubscribeRequest.max_events_per_message of every subscriber but the slow ones, which take
+  // one event per message (so that they stay slow).
+  int32_t events_per_message = 100;
 };
 
 struct LatencySummary {

@@ -182,12 +182,14 @@ std::string StreamTextReport(const StreamBenchConfig& config, const StreamBenchR
       return absl::StrFormat("%.2f / %.2f / %.2f", l.p50_ms, l.p99_ms, l.max_ms);
     };
     const double window = f.publish_seconds;
-    absl::StrAppend(
-        &out, "\nFan-out: ", config.subscribers, " Subscribe streams on one coop-stream (",
-        config.selective, " selective, ", config.slow, " reading one message per ",
-        absl::FormatDuration(config.slow_read_interval), ", ", f.fast_subscribers,
-        " fast), events published at ", Thousands(config.rate), "/s for ",
-        absl::FormatDuration(config.fanout_duration), ":\n\n| figure | value |\n|---|---|\n");
+    absl::StrAppend(&out, "\nFan-out: ", config.subscribers,
+                    " Subscribe streams on one coop-stream (", config.selective, " selective, ",
+                    config.slow, " reading one message per ",
+                    absl::FormatDuration(config.slow_read_interval), ", ", f.fast_subscribers,
+                    " fast), events published at ", Thousands(config.rate), "/s for ",
+                    absl::FormatDuration(config.fanout_duration), "; the others ask for up to ",
+                    config.fanout_events_per_message,
+                    " events per message:\n\n| figure | value |\n|---|---|\n");
     absl::StrAppend(&out, "| events published | ", Thousands(static_cast<double>(f.published)),
                     " in ", Fixed(window, 1), " s (", Thousands(f.published / window), "/s) |\n");
     absl::StrAppend(&out, "| deliveries/s, all subscribers, while publishing | ",
@@ -247,7 +249,9 @@ std::string StreamJsonReport(const StreamBenchConfig& config, const StreamBenchR
       ", \"slow_read_ms\": ", absl::ToInt64Milliseconds(config.slow_read_interval),
       ", \"rate\": ", config.rate,
       ", \"fanout_seconds\": ", absl::ToDoubleSeconds(config.fanout_duration),
-      ", \"channels\": ", config.channels, ", \"host\": \"", host, "\"},\n");
+      ", \"channels\": ", config.channels,
+      ", \"fanout_events_per_message\": ", config.fanout_events_per_message, ", \"host\": \"", host,
+      "\"},\n");
   absl::StrAppend(&out, "  \"produce\": {\"records\": ", results.produce_records,
                   ", \"seconds\": ", absl::StrFormat("%.3f", results.produce_seconds),
                   ", \"mean_record_bytes\": ", absl::StrFormat("%.1f", results.mean_record_bytes),

@@ -317,6 +317,9 @@ absl::Status StreamBenchConfig::Validate() const {
   if (drain < absl::ZeroDuration())
     return absl::InvalidArgumentError("drain: must not be negative");
   if (channels < 1) return absl::InvalidArgumentError("channels: must be at least 1");
+  if (fanout_events_per_message < 0 || fanout_events_per_message > 1000) {
+    return absl::InvalidArgumentError("fanout_events_per_message: must be 0..1000");
+  }
   return absl::OkStatus();
 }
 
@@ -393,6 +396,7 @@ absl::StatusOr<StreamBenchResults> RunStreamBenchmark(const StreamBenchConfig& c
     options.duration = config.fanout_duration;
     options.drain = config.drain;
     options.channels = config.channels;
+    options.events_per_message = config.fanout_events_per_message;
     COOP_ASSIGN_OR_RETURN(results.fanout, RunFanout(options, progress));
     results.fanout_ran = true;
     COOP_RETURN_IF_ERROR(fixture.StopStream(topic));

@@ -56,6 +56,8 @@ struct StreamBenchConfig {
   absl::Duration fanout_duration = absl::Seconds(30);
   absl::Duration drain = absl::Seconds(20);
   int32_t channels = 16;
+  // SubscribeRequest.max_events_per_message of the fast and selective subscribers.
+  int32_t fanout_events_per_message = 100;
 
   // INVALID_ARGUMENT naming the field.
   absl::Status Validate() const;

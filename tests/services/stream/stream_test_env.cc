@@ -245,6 +245,7 @@ void Subscriber::Run() {
     if (!reader_->Read(&message)) break;
     absl::MutexLock lock(&mu_);
     if (message.has_event()) ++events_;
+    if (message.has_events()) events_ += static_cast<size_t>(message.events().events_size());
     messages_.push_back(std::move(message));
   }
   grpc::Status status = reader_->Finish();
@@ -333,12 +334,20 @@ SubscribeRequest StartTimeRequest(absl::Time start, const coop::v1::EventFilter&
   return request;
 }
 
+std::vector<const coop::v1::StreamedEvent*> StreamedEventsOf(const SubscribeResponse& message) {
+  std::vector<const coop::v1::StreamedEvent*> events;
+  if (message.has_event()) events.push_back(&message.event());
+  for (const coop::v1::StreamedEvent& streamed : message.events().events()) {
+    events.push_back(&streamed);
+  }
+  return events;
+}
+
 std::vector<RecordKey> EventKeys(const Subscriber::Messages& messages) {
   std::vector<RecordKey> keys;
   for (const SubscribeResponse& message : messages) {
-    if (message.has_event()) {
-      keys.emplace_back(message.event().position().partition(),
-                        message.event().position().offset());
+    for (const coop::v1::StreamedEvent* streamed : StreamedEventsOf(message)) {
+      keys.emplace_back(streamed->position().partition(), streamed->position().offset());
     }
   }
   return keys;
@@ -357,6 +366,8 @@ std::string CursorOf(const SubscribeResponse& message) {
   switch (message.message_case()) {
     case SubscribeResponse::kEvent:
       return message.event().cursor();
+    case SubscribeResponse::kEvents:
+      return message.events().events().empty() ? "" : message.events().events().rbegin()->cursor();
     case SubscribeResponse::kHeartbeat:
       return message.heartbeat().cursor();
     case SubscribeResponse::kCaughtUp:

@@ -196,10 +196,13 @@ coop::v1::SubscribeRequest CursorRequest(const std::string& cursor,
 coop::v1::SubscribeRequest StartTimeRequest(absl::Time start,
                                             const coop::v1::EventFilter& filter = {});
 
-// The (partition, offset) of each event message, in order.
+// The events a message carries (SubscribeResponse.event, or each of .events), in order.
+std::vector<const coop::v1::StreamedEvent*> StreamedEventsOf(
+    const coop::v1::SubscribeResponse& message);
+// The (partition, offset) of each event delivered, in order.
 std::vector<RecordKey> EventKeys(const Subscriber::Messages& messages);
 std::vector<RecordKey> KeysOf(const std::vector<kafka::RecordPosition>& positions);
-// The cursor token of a message (event, heartbeat or caught-up).
+// The cursor token of a message (event, heartbeat or caught-up; of a batch, its last event's).
 std::string CursorOf(const coop::v1::SubscribeResponse& message);
 // The per-partition next offsets of a cursor token of `log` (partitions it does not name: -1).
 absl::StatusOr<std::vector<int64_t>> CursorOffsets(const std::string& token,

@@ -47,6 +47,7 @@ using ::testing::AssertionFailure;
 using ::testing::AssertionResult;
 using ::testing::AssertionSuccess;
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr absl::Duration kWait = absl::Seconds(20);
@@ -211,22 +212,25 @@ class SubscribeTest : public ::testing::Test {
   // it on its partition.
   AssertionResult EventsAsWritten(const Subscriber::Messages& messages) {
     for (const SubscribeResponse& message : messages) {
-      if (!message.has_event()) continue;
-      const coop::v1::StreamedEvent& streamed = message.event();
-      const RecordKey key{streamed.position().partition(), streamed.position().offset()};
-      auto it = written_.find(key);
-      if (it == written_.end())
-        return AssertionFailure() << "no event was written at " << Show(key);
-      if (!google::protobuf::util::MessageDifferencer::Equals(streamed.event(), it->second)) {
-        return AssertionFailure() << "the event at " << Show(key)
-                                  << " differs from the one written";
+      for (const coop::v1::StreamedEvent* event : StreamedEventsOf(message)) {
+        if (AssertionResult as_written = EventAsWritten(*event); !as_written) return as_written;
       }
-      absl::StatusOr<std::vector<int64_t>> next = CursorOffsets(streamed.cursor(), log_->log_id());
-      if (!next.ok()) return AssertionFailure() << next.status();
-      if ((*next)[static_cast<size_t>(key.first)] != key.second + 1) {
-        return AssertionFailure() << "the cursor of " << Show(key) << " resumes partition "
-                                  << key.first << " at " << (*next)[static_cast<size_t>(key.first)];
-      }
+    }
+    return AssertionSuccess();
+  }
+
+  AssertionResult EventAsWritten(const coop::v1::StreamedEvent& streamed) {
+    const RecordKey key{streamed.position().partition(), streamed.position().offset()};
+    auto it = written_.find(key);
+    if (it == written_.end()) return AssertionFailure() << "no event was written at " << Show(key);
+    if (!google::protobuf::util::MessageDifferencer::Equals(streamed.event(), it->second)) {
+      return AssertionFailure() << "the event at " << Show(key) << " differs from the one written";
+    }
+    absl::StatusOr<std::vector<int64_t>> next = CursorOffsets(streamed.cursor(), log_->log_id());
+    if (!next.ok()) return AssertionFailure() << next.status();
+    if ((*next)[static_cast<size_t>(key.first)] != key.second + 1) {
+      return AssertionFailure() << "the cursor of " << Show(key) << " resumes partition "
+                                << key.first << " at " << (*next)[static_cast<size_t>(key.first)];
     }
     return AssertionSuccess();
   }
@@ -413,6 +417,83 @@ TEST_F(SubscribeTest, PositionTokenResumesItsPartitionAndStartsOthersAtItsRecord
   EXPECT_TRUE(ExactlyOnceInOrder(
       EventKeys(subscriber.messages()),
       KeysOf(std::vector<kafka::RecordPosition>(positions.begin() + at + 1, positions.end()))));
+}
+
+// ---- Several events per message
+// ------------------------------------------------------------------
+
+SubscribeRequest Batched(SubscribeRequest request, int32_t events_per_message) {
+  request.set_max_events_per_message(events_per_message);
+  return request;
+}
+
+TEST_F(SubscribeTest, BatchedSubscriptionDeliversEveryEventOnceInOrderEachWithItsCursor) {
+  const std::vector<Event> events = Events(1200, 31);
+  const std::vector<Event> history = Slice(events, 0, 600);
+  const std::vector<Event> live = Slice(events, 600, events.size());
+  const std::vector<kafka::RecordPosition> history_positions = Produce(history);
+  ASSERT_EQ(history_positions.size(), history.size());
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  constexpr int32_t kBatch = 50;
+  // History comes through a catch-up reader, the live half from the ring: both are batched.
+  Subscriber subscriber(*stub_, Batched(EdgeRequest(coop::v1::LOG_EDGE_EARLIEST), kBatch));
+  ASSERT_TRUE(subscriber.WaitForCaughtUp(kWait)) << subscriber.events() << " events";
+  BackgroundProducer producer(*log_, live, 40, absl::Milliseconds(10));
+  absl::StatusOr<std::vector<kafka::RecordPosition>> live_positions = producer.Join();
+  ASSERT_TRUE(live_positions.ok()) << live_positions.status();
+  Remember(live, *live_positions);
+  ASSERT_TRUE(subscriber.WaitForEvents(events.size(), kWait)) << subscriber.events() << " events";
+
+  const Subscriber::Messages messages = subscriber.messages();
+  int largest = 0;
+  int caught_up = 0;
+  for (const SubscribeResponse& message : messages) {
+    EXPECT_FALSE(message.has_event()) << "a batched subscription got a single-event message";
+    largest = std::max(largest, message.events().events_size());
+    if (message.has_caught_up()) ++caught_up;
+  }
+  EXPECT_GT(largest, 1) << "no message carried more than one event";
+  EXPECT_LE(largest, kBatch);
+  EXPECT_EQ(caught_up, 1);
+  EXPECT_TRUE(EventsAsWritten(messages));
+  const std::vector<RecordKey> all = Concat(KeysOf(history_positions), KeysOf(*live_positions));
+  const std::vector<RecordKey> delivered = EventKeys(messages);
+  ASSERT_TRUE(ExactlyOnceInOrder(delivered, all));
+
+  // The cursor of an event inside a batch resumes right after that event.
+  std::string cursor;
+  size_t resumed_after = 0;  // Events delivered up to and including the one of `cursor`.
+  size_t counted = 0;
+  for (const SubscribeResponse& message : messages) {
+    if (cursor.empty() && message.events().events_size() >= 3) {
+      cursor = message.events().events(1).cursor();
+      resumed_after = counted + 2;
+    }
+    counted += static_cast<size_t>(message.events().events_size());
+  }
+  ASSERT_FALSE(cursor.empty()) << "no batch of 3 or more events";
+  Subscriber resumed(*stub_, Batched(CursorRequest(cursor), kBatch));
+  ASSERT_TRUE(resumed.WaitForCaughtUp(kWait)) << resumed.events() << " events";
+  const std::vector<RecordKey> rest(delivered.begin() + static_cast<std::ptrdiff_t>(resumed_after),
+                                    delivered.end());
+  EXPECT_TRUE(ExactlyOnceInOrder(EventKeys(resumed.messages()), rest));
+}
+
+TEST_F(SubscribeTest, MaxEventsPerMessageOutOfRangeIsInvalidArgumentNamingTheField) {
+  ASSERT_NO_FATAL_FAILURE(StartServer());
+  for (const int32_t bad : {-1, 1001}) {
+    SCOPED_TRACE(bad);
+    Subscriber subscriber(*stub_, Batched(EdgeRequest(coop::v1::LOG_EDGE_LATEST), bad));
+    const std::optional<grpc::Status> status = subscriber.WaitForEnd(kWait);
+    ASSERT_TRUE(status.has_value());
+    EXPECT_EQ(status->error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status->error_message();
+    EXPECT_THAT(status->error_message(), HasSubstr("between 0 and 1000"));
+    EXPECT_THAT(subscriber.messages(), IsEmpty());
+    const std::optional<coop::v1::BadRequest> bad_request = BadRequestOf(*status);
+    ASSERT_TRUE(bad_request.has_value());
+    ASSERT_EQ(bad_request->field_violations_size(), 1);
+    EXPECT_EQ(bad_request->field_violations(0).field(), "max_events_per_message");
+  }
 }
 
 // ---- Filters ------------------------------------------------------------------------------------
