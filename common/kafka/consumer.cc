@@ -14,6 +14,8 @@ namespace coop::kafka {
 struct Consumer::Impl {
   internal::KafkaHandle client;
   RebalanceListener* listener = nullptr;
+  // SplitPartitions: partition -> its own queue (released before the client closes).
+  std::map<int32_t, internal::QueueHandle> partition_queues;
 };
 
 namespace {
@@ -75,7 +77,11 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   return std::unique_ptr<Consumer>(new Consumer(std::move(impl)));
 }
 
-Consumer::~Consumer() { rd_kafka_consumer_close(impl_->client.get()); }
+Consumer::~Consumer() {
+  // A queue still referenced would keep rd_kafka_destroy waiting.
+  impl_->partition_queues.clear();
+  rd_kafka_consumer_close(impl_->client.get());
+}
 
 absl::Status Consumer::Assign(absl::string_view topic, int32_t partition, int64_t offset) {
   const std::string topic_name(topic);
@@ -275,9 +281,61 @@ absl::StatusOr<std::optional<ConsumedRecord>> Consumer::Poll(absl::Duration time
   return consumed;
 }
 
+namespace {
+
+// Turns a polled message (null: none) into `consumed`.
+absl::StatusOr<bool> FillConsumed(internal::MessageHandle message, ConsumedRecord& consumed);
+
+}  // namespace
+
 absl::StatusOr<bool> Consumer::PollInto(absl::Duration timeout, ConsumedRecord& consumed) {
-  internal::MessageHandle message(rd_kafka_consumer_poll(
-      impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout))));
+  return FillConsumed(
+      internal::MessageHandle(rd_kafka_consumer_poll(
+          impl_->client.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)))),
+      consumed);
+}
+
+absl::Status Consumer::SplitPartitions(absl::string_view topic,
+                                       const std::vector<int32_t>& partitions) {
+  const std::string topic_name(topic);
+  rd_kafka_topic_partition_list_t* raw = nullptr;
+  if (rd_kafka_resp_err_t err = rd_kafka_assignment(impl_->client.get(), &raw); err != 0) {
+    return KafkaErrorToStatus(err, "assignment");
+  }
+  const internal::PartitionListHandle assigned(raw);
+  for (const int32_t partition : partitions) {
+    if (rd_kafka_topic_partition_list_find(assigned.get(), topic_name.c_str(), partition) ==
+        nullptr) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(topic, "[", partition, "] is not assigned to this consumer"));
+    }
+    internal::QueueHandle queue(
+        rd_kafka_queue_get_partition(impl_->client.get(), topic_name.c_str(), partition));
+    if (queue == nullptr) {
+      return absl::InternalError(
+          absl::StrCat("librdkafka has no queue for ", topic, "[", partition, "]"));
+    }
+    rd_kafka_queue_forward(queue.get(), nullptr);  // Off the consumer's queue.
+    impl_->partition_queues[partition] = std::move(queue);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Consumer::PollPartitionInto(int32_t partition, absl::Duration timeout,
+                                                 ConsumedRecord& consumed) {
+  auto it = impl_->partition_queues.find(partition);
+  if (it == impl_->partition_queues.end()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("partition ", partition, " has no queue of its own (SplitPartitions)"));
+  }
+  return FillConsumed(internal::MessageHandle(rd_kafka_consume_queue(
+                          it->second.get(), static_cast<int>(absl::ToInt64Milliseconds(timeout)))),
+                      consumed);
+}
+
+namespace {
+
+absl::StatusOr<bool> FillConsumed(internal::MessageHandle message, ConsumedRecord& consumed) {
   if (message == nullptr) return false;
   if (message->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
     consumed.record.key.clear();
@@ -349,5 +407,7 @@ absl::StatusOr<bool> Consumer::PollInto(absl::Duration timeout, ConsumedRecord& 
   consumed.position.timestamp = ms >= 0 ? absl::FromUnixMillis(ms) : absl::InfinitePast();
   return true;
 }
+
+}  // namespace
 
 }  // namespace coop::kafka

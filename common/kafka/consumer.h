@@ -124,6 +124,19 @@ class Consumer {
   // last. Returns false when nothing arrived within `timeout` (`consumed` is then unspecified).
   absl::StatusOr<bool> PollInto(absl::Duration timeout, ConsumedRecord& consumed);
 
+  // Gives each of `partitions` of `topic` (assigned already) a queue of its own, read with
+  // PollPartitionInto, so that a reader merging partitions in an order of its own (replay by
+  // time) fetches from the partition it needs next instead of pausing the others (a pause drops
+  // what was fetched). librdkafka then limits its prefetch per partition
+  // (queued.max.messages.kbytes applies to each). Records already in the consumer's queue, and
+  // any that librdkafka still routes there, keep coming from PollInto, which a reader must
+  // therefore poll too. FAILED_PRECONDITION for a partition not assigned.
+  absl::Status SplitPartitions(absl::string_view topic, const std::vector<int32_t>& partitions);
+  // As PollInto, for one partition given a queue by SplitPartitions (FAILED_PRECONDITION for
+  // another).
+  absl::StatusOr<bool> PollPartitionInto(int32_t partition, absl::Duration timeout,
+                                         ConsumedRecord& consumed);
+
  private:
   struct Impl;
   explicit Consumer(std::unique_ptr<Impl> impl);
