@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace coop::events {
@@ -95,6 +96,14 @@ absl::StatusOr<kafka::KafkaRecord> EncodeRecord(const Event& event) {
   if (!event.causation_source().empty()) add("ce_causationsource", event.causation_source());
   add("content-type", std::string(kEventContentType));
   return record;
+}
+
+void SetEventField(google::protobuf::Message& message, int field_number,
+                   absl::string_view record_value) {
+  message.GetReflection()
+      ->MutableUnknownFields(&message)
+      ->AddLengthDelimited(field_number)
+      ->assign(record_value.data(), record_value.size());
 }
 
 absl::StatusOr<Event> DecodeRecord(const kafka::KafkaRecord& record) {

@@ -17,6 +17,7 @@
 #include "absl/strings/string_view.h"
 #include "common/kafka/record.h"
 #include "coop/v1/envelope.pb.h"
+#include "google/protobuf/message.h"
 
 namespace coop::events {
 
@@ -36,6 +37,14 @@ absl::StatusOr<kafka::KafkaRecord> EncodeRecord(const coop::v1::Event& event);
 // the content-type is not ours, the value is not a valid envelope (malformed, or invalid UTF-8
 // in a string field), or the key or a ce_* header disagrees with the envelope.
 absl::StatusOr<coop::v1::Event> DecodeRecord(const kafka::KafkaRecord& record);
+
+// Sets field `field_number` of `message`, a field of type coop.v1.Event, to `record_value` (an
+// Event serialized as stored) without parsing it: the bytes go out verbatim as that field,
+// which parses exactly as the parsed Event would (field order does not matter on the wire), and
+// fields of a newer schema pass through. One copy of the bytes instead of a deep copy of a
+// parsed Event and its serialization; for the stream's deliveries and replays.
+void SetEventField(google::protobuf::Message& message, int field_number,
+                   absl::string_view record_value);
 
 // The value of the first header called `name`, if any.
 std::optional<absl::string_view> FindHeader(const kafka::KafkaRecord& record,

@@ -30,14 +30,8 @@ constexpr size_t kSliceEntries = 64;
 constexpr absl::Duration kTick = absl::Milliseconds(100);
 constexpr absl::Duration kKafkaTimeout = absl::Seconds(30);
 
-// Sets StreamedEvent.event from the record value (the serialized Event exactly as stored)
-// without parsing and re-serializing it per subscriber: the bytes go out verbatim as field 1,
-// which parses exactly as the parsed Event would (field order does not matter on the wire), and
-// fields of a newer schema pass through. One copy of the bytes instead of a deep copy of the
-// message and its serialization, for each of up to thousands of subscribers.
 void SetEventBytes(coop::v1::StreamedEvent& streamed, const std::string& value) {
-  streamed.GetReflection()->MutableUnknownFields(&streamed)->AddLengthDelimited(
-      coop::v1::StreamedEvent::kEventFieldNumber, value);
+  events::SetEventField(streamed, coop::v1::StreamedEvent::kEventFieldNumber, value);
 }
 
 google::protobuf::Timestamp ProtoTime(absl::Time time) {

@@ -30,14 +30,22 @@ using ::coop::v1::ReplayResponse;
 constexpr int64_t kNothingRead = std::numeric_limits<int64_t>::min();
 // How long one poll may block: bounds the reaction to `cancel`.
 constexpr absl::Duration kMaxPollWait = absl::Milliseconds(100);
-// librdkafka's prefetch (its default is 64 MiB). Not less: with 4 MiB the fetcher kept
-// stalling on a full queue and a 300,000-event replay ran at 24,000 events/s instead of 105,000
-// (tools/bench/run-stream-bench --phases=replay --events=300000 --rounds=1).
-constexpr char kPrefetchKbytes[] = "16384";
+// librdkafka's prefetch of one replay, shared by the partitions it reads: each has a queue of its
+// own (Consumer::SplitPartitions), and queued.max.messages.kbytes then applies to each. A
+// partition whose queue reaches that limit is not fetched again for 1 s (librdkafka 2.0 has
+// that backoff built in; fetch.queue.backoff.ms came in 2.2), so its queue must hold what the
+// replay takes from it in a second: with 4 MiB per partition a 1,000,000-event replay of 6
+// partitions ran at 111,000 events/s, polls waiting 4 s in all; with 16 MiB at 208,000, polls
+// never waiting (tools/bench/run-stream-bench --phases=replay --rounds=1). A replay takes
+// about as much from all its partitions together as from one alone, hence a budget shared.
+constexpr int64_t kPrefetchBudgetKbytes = 96 * 1024;
+constexpr int64_t kMinPartitionPrefetchKbytes = 1024;
 // How long the broker may hold a fetch that finds no new records (librdkafka's default is 500 ms).
-// A replay never waits for new records, and a partition resumed after a pause is not fetched
-// before the fetch in flight for the others returns: at 500 ms each resume cost that long.
+// A replay never waits for new records: a partition whose queue has run dry should be fetched
+// again at once, not after the fetch in flight for the others returns.
 constexpr char kFetchWaitMs[] = "10";
+// Backoff after a fetch error (librdkafka's default is 500 ms).
+constexpr char kFetchBackoffMs[] = "10";
 
 [[noreturn]] void DieOnOpenSsl(const char* what) {
   // EVP fails only when OpenSSL cannot allocate or its default provider is missing: nothing a
@@ -111,7 +119,7 @@ struct RecordKey {
   }
 };
 
-// A matching record waiting for its turn; its event and value lie in slots_[slot].
+// A matching record waiting for its turn; its value lies in slots_[slot].
 struct Pending {
   RecordKey key;
   uint32_t slot;
@@ -120,8 +128,9 @@ struct Pending {
 // Orders std::*_heap as a min-heap.
 bool Later(const Pending& a, const Pending& b) { return b.key < a.key; }
 
+// The record value: decoded once to check it and match the filter, then sent as stored (the
+// event and record_value fields both carry these bytes; no parsed copy is kept or serialized).
 struct Slot {
-  coop::v1::Event event;
   std::string value;
 };
 
@@ -130,10 +139,7 @@ struct PartitionState {
   int64_t end_offset = 0;
   // The latest recorded time read from the partition so far.
   int64_t max_seen_ms = kNothingRead;
-  // Matching records of the partition in the heap.
-  size_t buffered = 0;
   bool finished = false;
-  bool paused = false;
 };
 
 // One replay; lives on the stack of Replay(), used by its thread only.
@@ -162,7 +168,7 @@ class ReplayRun {
         std::max(absl::Milliseconds(1), std::min(kMaxPollWait, options_.progress_interval));
     while (unfinished_ > 0) {
       if (cancel_.load(std::memory_order_relaxed)) return Cancelled();
-      absl::StatusOr<bool> polled = consumer_->PollInto(poll_wait, scratch_);
+      absl::StatusOr<bool> polled = PollNext(poll_wait);
       if (!polled.ok()) {
         // A broker briefly away: librdkafka reconnects by itself.
         if (kafka::IsRetriable(polled.status())) continue;
@@ -177,6 +183,20 @@ class ReplayRun {
   }
 
  private:
+  // Reads the next record of the laggard: the partition not finished that has read the least
+  // far in time, which the oldest buffered record waits for. The others are not read meanwhile;
+  // librdkafka stops fetching a partition whose queue holds its prefetch limit. So no partition
+  // runs ahead of the others by more than its prefetch, and the buffer holds about one order
+  // window of records. Anything librdkafka still routes to the consumer's own queue is read too.
+  absl::StatusOr<bool> PollNext(absl::Duration wait) {
+    COOP_ASSIGN_OR_RETURN(bool got,
+                          consumer_->PollPartitionInto(laggard_, absl::ZeroDuration(), scratch_));
+    if (got) return true;
+    COOP_ASSIGN_OR_RETURN(got, consumer_->PollInto(absl::ZeroDuration(), scratch_));
+    if (got) return true;
+    return consumer_->PollPartitionInto(laggard_, wait, scratch_);
+  }
+
   absl::Status CheckRange() {
     if (range_.end <= range_.start) {
       return rpc::InvalidArgumentWithViolations("end_time must be after start_time",
@@ -195,16 +215,22 @@ class ReplayRun {
 
   // Connects, checks retention, and assigns every partition that may hold records of the range
   // at its first record recorded at or after the start.
-  absl::Status Open() {
+  // A consumer with a prefetch of `partition_kbytes` per partition read.
+  absl::StatusOr<std::unique_ptr<kafka::Consumer>> NewConsumer(int64_t partition_kbytes) const {
     kafka::KafkaConfig config = options_.kafka;
-    config.properties.try_emplace("queued.max.messages.kbytes", kPrefetchKbytes);
+    config.properties.try_emplace("queued.max.messages.kbytes", absl::StrCat(partition_kbytes));
     config.properties.try_emplace("fetch.wait.max.ms", kFetchWaitMs);
-    COOP_ASSIGN_OR_RETURN(consumer_,
-                          kafka::Consumer::Create(config, kafka::ConsumerOptions{
-                                                              .read_committed = true,
-                                                              .report_end_of_partition = true,
-                                                              .fail_on_missing_offset = true,
-                                                          }));
+    config.properties.try_emplace("fetch.error.backoff.ms", kFetchBackoffMs);
+    return kafka::Consumer::Create(config, kafka::ConsumerOptions{
+                                               .read_committed = true,
+                                               .report_end_of_partition = true,
+                                               .fail_on_missing_offset = true,
+                                           });
+  }
+
+  absl::Status Open() {
+    // Metadata and offsets first; the reader's prefetch depends on how many partitions it reads.
+    COOP_ASSIGN_OR_RETURN(consumer_, NewConsumer(kMinPartitionPrefetchKbytes));
     const std::string& topic = options_.topic;
     const absl::Duration timeout = options_.kafka_timeout;
     COOP_ASSIGN_OR_RETURN(const int32_t partitions, consumer_->PartitionCount(topic, timeout));
@@ -242,7 +268,18 @@ class ReplayRun {
         ++unfinished_;
       }
     }
-    if (!assignment.empty()) COOP_RETURN_IF_ERROR(consumer_->AssignAll(topic, assignment));
+    if (!assignment.empty()) {
+      const int64_t partition_kbytes =
+          std::max(kMinPartitionPrefetchKbytes,
+                   kPrefetchBudgetKbytes / static_cast<int64_t>(assignment.size()));
+      consumer_.reset();
+      COOP_ASSIGN_OR_RETURN(consumer_, NewConsumer(partition_kbytes));
+      COOP_RETURN_IF_ERROR(consumer_->AssignAll(topic, assignment));
+      std::vector<int32_t> assigned;
+      for (const auto& [p, offset] : assignment) assigned.push_back(p);
+      COOP_RETURN_IF_ERROR(consumer_->SplitPartitions(topic, assigned));
+    }
+    RecomputeMinSeen();
     return absl::OkStatus();
   }
 
@@ -308,19 +345,9 @@ class ReplayRun {
       slot = free_slots_.back();
       free_slots_.pop_back();
     }
-    slots_[slot].event = *std::move(event);
     slots_[slot].value = std::move(scratch_.record.value);
     heap_.push_back(Pending{.key = key, .slot = slot});
     std::push_heap(heap_.begin(), heap_.end(), Later);
-
-    PartitionState& partition = partitions_[p];
-    ++partition.buffered;
-    if (!partition.paused && partition.buffered > options_.max_buffered_per_partition &&
-        !IsAwaited(partition)) {
-      COOP_RETURN_IF_ERROR(consumer_->Pause(options_.topic, p));
-      partition.paused = true;
-      ++paused_for_buffer_;
-    }
     return absl::OkStatus();
   }
 
@@ -329,20 +356,20 @@ class ReplayRun {
     partition.finished = true;
     --unfinished_;
     // Stop fetching what lies past the range (a live log grows at its end).
-    if (partition.paused) {
-      --paused_for_buffer_;
-    } else {
-      COOP_RETURN_IF_ERROR(consumer_->Pause(options_.topic, p));
-      partition.paused = true;
-    }
-    if (partition.max_seen_ms == min_seen_ms_) RecomputeMinSeen();
+    COOP_RETURN_IF_ERROR(consumer_->Pause(options_.topic, p));
+    if (partition.max_seen_ms == min_seen_ms_ || p == laggard_) RecomputeMinSeen();
     return DeliverReady();
   }
 
+  // Also picks the laggard (the first partition not finished with the least max_seen_ms).
   void RecomputeMinSeen() {
     int64_t min_seen = std::numeric_limits<int64_t>::max();
-    for (const PartitionState& partition : partitions_) {
-      if (!partition.finished) min_seen = std::min(min_seen, partition.max_seen_ms);
+    for (size_t p = 0; p < partitions_.size(); ++p) {
+      const PartitionState& partition = partitions_[p];
+      if (!partition.finished && partition.max_seen_ms < min_seen) {
+        min_seen = partition.max_seen_ms;
+        laggard_ = static_cast<int32_t>(p);
+      }
     }
     min_seen_ms_ = min_seen;
   }
@@ -355,38 +382,13 @@ class ReplayRun {
     return min_seen_ms_ - window_ms_;
   }
 
-  // Whether the oldest buffered record waits for `partition` to read on.
-  bool IsAwaited(const PartitionState& partition) const {
-    if (partition.finished || heap_.empty()) return false;
-    return partition.max_seen_ms == kNothingRead ||
-           partition.max_seen_ms - window_ms_ <= heap_.front().key.timestamp_ms;
-  }
-
   absl::Status DeliverReady() {
     const int64_t limit = SafeLimit();
-    bool delivered = false;
     while (!heap_.empty() && heap_.front().key.timestamp_ms < limit) {
       std::pop_heap(heap_.begin(), heap_.end(), Later);
       const Pending next = heap_.back();
       heap_.pop_back();
       COOP_RETURN_IF_ERROR(Deliver(next));
-      delivered = true;
-    }
-    if (delivered && paused_for_buffer_ > 0) COOP_RETURN_IF_ERROR(ResumeDrained());
-    return absl::OkStatus();
-  }
-
-  // Resumes paused partitions whose buffer has drained to half the bound, or that the oldest
-  // buffered record now waits for.
-  absl::Status ResumeDrained() {
-    for (size_t p = 0; p < partitions_.size(); ++p) {
-      PartitionState& partition = partitions_[p];
-      if (!partition.paused || partition.finished) continue;
-      if (partition.buffered <= options_.max_buffered_per_partition / 2 || IsAwaited(partition)) {
-        COOP_RETURN_IF_ERROR(consumer_->Resume(options_.topic, static_cast<int32_t>(p)));
-        partition.paused = false;
-        --paused_for_buffer_;
-      }
     }
     return absl::OkStatus();
   }
@@ -397,13 +399,12 @@ class ReplayRun {
     const RecordKey& key = pending.key;
     ReplayResponse response;
     coop::v1::ReplayedEvent* out = response.mutable_event();
-    out->mutable_event()->Swap(&slot.event);
+    events::SetEventField(*out, coop::v1::ReplayedEvent::kEventFieldNumber, slot.value);
     FillPosition(key, *out->mutable_position());
     digest_.Add(key.partition, key.offset, slot.value);
     out->set_record_value(std::move(slot.value));
     slot.value.clear();
     free_slots_.push_back(pending.slot);
-    --partitions_[key.partition].buffered;
     if (delivered_ == 0) first_delivered_ = key;
     last_delivered_ = key;
     ++delivered_;
@@ -474,8 +475,8 @@ class ReplayRun {
   int32_t unfinished_ = 0;
   // The least max_seen_ms of the partitions not finished (kNothingRead before each has read).
   int64_t min_seen_ms_ = kNothingRead;
-  // Partitions not finished but paused because their buffer is full.
-  int32_t paused_for_buffer_ = 0;
+  // The partition read next (RecomputeMinSeen).
+  int32_t laggard_ = 0;
 
   // Matching records waiting for their turn: a min-heap by key over slots_, whose entries are
   // reused through free_slots_.

@@ -15,12 +15,14 @@
 // Should a record then turn up that sorts before one already delivered, the replay fails with
 // FAILED_PRECONDITION naming it; it never delivers out of order.
 //
-// Memory. Matching records wait in one buffer until their turn. A partition holding more than
-// `max_buffered_per_partition` of them is paused (not fetched) unless the oldest buffered record
-// waits for it; it resumes below half that. So memory is bounded by the partitions times that
-// bound, plus the records recorded within one order window (which must be held to sort them), plus
-// librdkafka's prefetch, limited to 4 MiB (queued.max.messages.kbytes=4096; fetch.wait.max.ms=10,
-// as a replay never waits for new records; `kafka.properties` may override both).
+// Reading and memory. Each partition has a queue of its own in the Kafka consumer, and the replay
+// always reads the partition that has read the least far in time (the one the oldest buffered
+// record waits for); librdkafka stops fetching a partition whose queue holds its prefetch limit
+// (queued.max.messages.kbytes=4096, per partition). So no partition runs ahead of the others by
+// more than its prefetch, nothing is paused and fetched again, and matching records wait in one
+// buffer holding about the records recorded within one order window (which must be held to sort
+// them). Memory is bounded by that plus 4 MiB of prefetch per partition (fetch.wait.max.ms=10, as
+// a replay never waits for new records; `kafka.properties` may override both).
 #ifndef COOP_SERVICES_STREAM_REPLAY_REPLAY_H_
 #define COOP_SERVICES_STREAM_REPLAY_REPLAY_H_
 
@@ -50,8 +52,6 @@ struct ReplayOptions {
   absl::Duration order_window = absl::Seconds(5);
   // A ReplayProgress is sent at least this often while the replay runs.
   absl::Duration progress_interval = absl::Seconds(5);
-  // Matching records one partition may hold waiting for their turn before it is paused.
-  size_t max_buffered_per_partition = 10'000;
   // Limit of each metadata and offset query to Kafka.
   absl::Duration kafka_timeout = absl::Seconds(30);
 };
