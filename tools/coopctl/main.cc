@@ -2,19 +2,28 @@
 //
 //   coopctl topics ensure   [flags]   create the event log and dead-letter topics if missing
 //   coopctl topics describe TOPIC     show partitions, replicas and configs of a topic
+//   coopctl publish FILE...           publish the events of JSON or YAML files (- is stdin)
 //
-// Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line.
+// Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line; 3 bad
+// input (a file that cannot be read or parsed, or an event the service finds invalid).
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/kafka/event_topics.h"
 #include "common/kafka/kafka_config.h"
+#include "tools/coopctl/connection.h"
+#include "tools/coopctl/publish_command.h"
 #include "tools/coopctl/topics_command.h"
 
 ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka brokers, host:port,...");
@@ -26,7 +35,17 @@ ABSL_FLAG(int32_t, partitions, 6, "Partitions of each topic");
 ABSL_FLAG(int32_t, replication_factor, 1, "Replicas of each partition (3 on a cluster)");
 ABSL_FLAG(int32_t, min_insync_replicas, 1,
           "Replicas that must hold a record before it is acknowledged (2 on a cluster)");
-ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30), "How long to wait for Kafka");
+ABSL_FLAG(absl::Duration, timeout, absl::Seconds(30),
+          "How long to wait for Kafka, and for each call to a service");
+ABSL_FLAG(std::string, publisher, "127.0.0.1:50051", "Address of the publisher service");
+ABSL_FLAG(std::string, token, "",
+          "API key sent as 'authorization: Bearer <token>' (prefer --token_file)");
+ABSL_FLAG(std::string, token_file, "", "File holding the API key (surrounding blanks trimmed)");
+ABSL_FLAG(bool, tls, false, "Connect with TLS, trusting the system's CAs unless --tls_ca");
+ABSL_FLAG(std::string, tls_ca, "", "PEM of the CA that signed the server's certificate");
+ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate for mutual TLS (with --tls_key)");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
+ABSL_FLAG(bool, json, false, "Print results as JSON lines instead of text");
 
 namespace {
 
@@ -34,7 +53,33 @@ constexpr char kUsage[] =
     "coopctl COMMAND [flags]\n"
     "  topics ensure          create the event log and dead-letter topics if missing\n"
     "  topics describe TOPIC  show partitions, replicas and configs of a topic\n"
-    "Exit codes: 0 done, 1 failed, 2 bad command line. --help lists the flags.";
+    "  publish FILE...        publish the events of JSON (.json, .jsonl) or YAML files, in the\n"
+    "                         Protobuf JSON mapping of coop.v1.Event; - reads standard input\n"
+    "Exit codes: 0 done, 1 failed, 2 bad command line, 3 bad input. --help lists the flags.";
+
+// The connection flags of the commands that call a service.
+absl::StatusOr<coop::ctl::ConnectionOptions> ConnectionFromFlags(const std::string& address) {
+  coop::ctl::ConnectionOptions options;
+  options.address = address;
+  options.token = absl::GetFlag(FLAGS_token);
+  if (const std::string path = absl::GetFlag(FLAGS_token_file); !path.empty()) {
+    if (!options.token.empty()) {
+      return absl::InvalidArgumentError("--token and --token_file: give one of them");
+    }
+    std::ifstream file(path);
+    std::stringstream text;
+    if (!file || !(text << file.rdbuf())) {
+      return absl::InvalidArgumentError(absl::StrCat("--token_file: cannot read ", path));
+    }
+    options.token = std::string(absl::StripAsciiWhitespace(text.str()));
+  }
+  options.tls = absl::GetFlag(FLAGS_tls);
+  options.tls_ca = absl::GetFlag(FLAGS_tls_ca);
+  options.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.timeout = absl::GetFlag(FLAGS_timeout);
+  return options;
+}
 
 int UsageError(const std::string& message) {
   std::cerr << "coopctl: " << message << "\n" << kUsage << "\n";
@@ -45,6 +90,12 @@ int UsageError(const std::string& message) {
 
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(kUsage);
+  // --help lists this tool's flags (absl matches files named after the program by default).
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::StrContains(file, "tools/coopctl/");
+  };
+  absl::SetFlagsUsageConfig(usage);
   std::vector<char*> args = absl::ParseCommandLine(argc, argv);
 
   coop::kafka::KafkaConfig kafka;
@@ -67,6 +118,16 @@ int main(int argc, char** argv) {
     status = coop::ctl::EnsureTopics(kafka, topics, timeout, std::cout);
   } else if (command.size() == 3 && command[0] == "topics" && command[1] == "describe") {
     status = coop::ctl::DescribeTopic(kafka, command[2], timeout, std::cout);
+  } else if (command.size() >= 2 && command[0] == "publish") {
+    absl::StatusOr<coop::ctl::ConnectionOptions> connection =
+        ConnectionFromFlags(absl::GetFlag(FLAGS_publisher));
+    if (!connection.ok()) return UsageError(std::string(connection.status().message()));
+    coop::ctl::PublishOptions publish{.connection = *std::move(connection),
+                                      .files = {command.begin() + 1, command.end()},
+                                      .json = absl::GetFlag(FLAGS_json)};
+    status = coop::ctl::Publish(publish, std::cin, std::cout);
+  } else if (command.size() == 1 && command[0] == "publish") {
+    return UsageError("publish: name the files to publish (- for standard input)");
   } else if (command.empty()) {
     return UsageError("no command given");
   } else {
@@ -75,7 +136,7 @@ int main(int argc, char** argv) {
   if (!status.ok()) {
     std::cerr << "coopctl: " << absl::StatusCodeToString(status.code()) << ": " << status.message()
               << "\n";
-    return 1;
+    return absl::IsInvalidArgument(status) ? 3 : 1;
   }
   return 0;
 }

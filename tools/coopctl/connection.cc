@@ -1,0 +1,84 @@
+#include "tools/coopctl/connection.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/status_conversion.h"
+#include "coop/v1/errors.pb.h"
+
+namespace coop::ctl {
+namespace {
+
+absl::StatusOr<std::string> ReadPem(const std::string& path, const char* flag) {
+  std::ifstream file(path, std::ios::binary);
+  std::stringstream text;
+  if (!file || !(text << file.rdbuf())) {
+    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": cannot read ", path));
+  }
+  return text.str();
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ConnectionOptions& options) {
+  if (options.address.empty()) return absl::InvalidArgumentError("the server address is empty");
+  std::shared_ptr<grpc::ChannelCredentials> credentials;
+  if (options.tls || !options.tls_ca.empty() || !options.tls_cert.empty() ||
+      !options.tls_key.empty()) {
+    if (options.tls_cert.empty() != options.tls_key.empty()) {
+      return absl::InvalidArgumentError("--tls_cert and --tls_key go together");
+    }
+    grpc::SslCredentialsOptions ssl;
+    if (!options.tls_ca.empty()) {
+      absl::StatusOr<std::string> ca = ReadPem(options.tls_ca, "tls_ca");
+      if (!ca.ok()) return ca.status();
+      ssl.pem_root_certs = *std::move(ca);
+    }
+    if (!options.tls_cert.empty()) {
+      absl::StatusOr<std::string> cert = ReadPem(options.tls_cert, "tls_cert");
+      if (!cert.ok()) return cert.status();
+      absl::StatusOr<std::string> key = ReadPem(options.tls_key, "tls_key");
+      if (!key.ok()) return key.status();
+      ssl.pem_cert_chain = *std::move(cert);
+      ssl.pem_private_key = *std::move(key);
+    }
+    credentials = grpc::SslCredentials(ssl);
+  } else {
+    credentials = grpc::InsecureChannelCredentials();
+  }
+  return grpc::CreateChannel(options.address, credentials);
+}
+
+void PrepareContext(const ConnectionOptions& options, grpc::ClientContext& context) {
+  context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  if (!options.token.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", options.token));
+  }
+}
+
+std::string DescribeRpcError(const grpc::Status& status) {
+  std::string text =
+      absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),
+                   ": ", status.error_message());
+  coop::v1::ErrorStatus details;
+  if (status.error_details().empty() || !details.ParseFromString(status.error_details())) {
+    return text;
+  }
+  for (const coop::v1::ErrorDetail& detail : details.details()) {
+    if (detail.type_url() != rpc::kBadRequestTypeUrl) continue;
+    coop::v1::BadRequest bad_request;
+    if (!bad_request.ParseFromString(detail.value())) continue;
+    for (const auto& violation : bad_request.field_violations()) {
+      absl::StrAppend(&text, "; ", violation.field(), ": ", violation.description());
+    }
+  }
+  return text;
+}
+
+absl::Status FromRpcError(const grpc::Status& status, const std::string& context) {
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      absl::StrCat(context, ": ", DescribeRpcError(status)));
+}
+
+}  // namespace coop::ctl

@@ -1,0 +1,48 @@
+// How coopctl reaches a coopstream server: the connection, TLS and token flags every command
+// that calls a service shares.
+#ifndef COOP_TOOLS_COOPCTL_CONNECTION_H_
+#define COOP_TOOLS_COOPCTL_CONNECTION_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+
+namespace coop::ctl {
+
+struct ConnectionOptions {
+  // host:port of the server.
+  std::string address;
+  // API key, sent as "authorization: Bearer <token>"; empty: none (mutual TLS, or a server
+  // with an anonymous principal).
+  std::string token;
+  // TLS: on when `tls` is set or any of the files is given. `tls_ca`: PEM of the CA that signed
+  // the server's certificate (empty: the system's roots). `tls_cert`/`tls_key`: the client
+  // certificate and key for mutual TLS.
+  bool tls = false;
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  // Deadline of each call.
+  absl::Duration timeout = absl::Seconds(30);
+};
+
+// A channel to options.address with the credentials the options say. INVALID_ARGUMENT naming
+// the flag when a TLS file cannot be read or only one of --tls_cert and --tls_key is given.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ConnectionOptions& options);
+
+// Sets the call's deadline and token.
+void PrepareContext(const ConnectionOptions& options, grpc::ClientContext& context);
+
+// The status of a failed call as a message: "CODE: message", then each field violation of a
+// BadRequest detail ("; events[0].hub_milestone.hub_id: must be a slug").
+std::string DescribeRpcError(const grpc::Status& status);
+
+// The absl status of a failed call, DescribeRpcError as its message.
+absl::Status FromRpcError(const grpc::Status& status, const std::string& context);
+
+}  // namespace coop::ctl
+
+#endif  // COOP_TOOLS_COOPCTL_CONNECTION_H_
