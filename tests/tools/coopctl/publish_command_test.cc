@@ -2,6 +2,7 @@
 // broker: acknowledgements, duplicates on a second run, and its messages for bad input.
 #include <sys/types.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -41,9 +42,13 @@ class PublishCommandTest : public ::testing::Test {
     ASSERT_TRUE((*admin)->EnsureTopics(kafka::EventTopicSpecs(topics), absl::Seconds(30)).ok());
     dir_ = std::filesystem::temp_directory_path() / topic_;
     std::filesystem::create_directories(dir_);
-    const std::string policy = (dir_ / "policy.json").string();
-    std::ofstream(policy) << auth::testing::TestPolicyJson();
+    test_policy_ = (dir_ / "policy.json").string();
+    std::ofstream(test_policy_) << auth::testing::TestPolicyJson();
     std::ofstream(dir_ / "mosreg.key") << auth::testing::kMosregKey << "\n";
+  }
+
+  // Starts coop-publisher with `policy` on a free port and waits until it accepts calls.
+  void Start(const std::string& policy) {
     address_ = absl::StrCat("127.0.0.1:", coop::testing::FreeLoopbackPort());
     publisher_ = coop::testing::Spawn(
         {COOP_PUBLISHER_BINARY, absl::StrCat("--listen=", address_),
@@ -77,7 +82,7 @@ class PublishCommandTest : public ::testing::Test {
                                    (dir_ / "mosreg.key").string(), " publish ", arguments));
   }
 
-  std::string bootstrap_, topic_, address_;
+  std::string bootstrap_, topic_, address_, test_policy_;
   std::filesystem::path dir_;
   pid_t publisher_ = -1;
 };
@@ -118,6 +123,7 @@ std::string PositionOf(const std::string& output, const std::string& id, const s
 }
 
 TEST_F(PublishCommandTest, PublishesEachEventAndASecondRunFindsThemRecorded) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("hubs.yaml", kHubEvents);
   const CommandResult first = Publish(file);
   ASSERT_EQ(first.exit_code, 0) << first.output;
@@ -144,6 +150,7 @@ TEST_F(PublishCommandTest, PublishesEachEventAndASecondRunFindsThemRecorded) {
 }
 
 TEST_F(PublishCommandTest, AnEventTheServiceFindsInvalidNamesTheFileTheEventAndTheField) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("bad.json", R"([
     {"id": "ctl-ok", "type": "coop.v1.HubMilestone", "subject": "hub/ctl-a", "schema_version": 1,
      "hub_milestone": {"hub_id": "ctl-a", "hub_name": "A", "hub_kind": "HUB_KIND_LOGISTICS",
@@ -163,6 +170,7 @@ TEST_F(PublishCommandTest, AnEventTheServiceFindsInvalidNamesTheFileTheEventAndT
 }
 
 TEST_F(PublishCommandTest, ABadFilePublishesNothingAndNamesTheFieldItBreaks) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string good = Write("good.yaml", kHubEvents);
   const std::string bad = Write("typo.yaml", "id: ctl-typo\nsubjetc: hub/x\n");
   const CommandResult result = Publish(absl::StrCat(good, " ", bad));
@@ -176,6 +184,7 @@ TEST_F(PublishCommandTest, ABadFilePublishesNothingAndNamesTheFieldItBreaks) {
 }
 
 TEST_F(PublishCommandTest, WrongTokenIsUnauthenticatedAndUnreachableServerUnavailable) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("hubs.yaml", kHubEvents);
   const CommandResult wrong = RunCommand(
       absl::StrCat(COOPCTL_BINARY, " --publisher=", address_, " --token=not-a-key publish ", file));
@@ -187,6 +196,29 @@ TEST_F(PublishCommandTest, WrongTokenIsUnauthenticatedAndUnreachableServerUnavai
                    " --timeout=2s --token=x publish ", file));
   EXPECT_EQ(away.exit_code, 1) << away.output;
   EXPECT_THAT(away.output, AnyOf(HasSubstr("UNAVAILABLE"), HasSubstr("DEADLINE_EXCEEDED")));
+}
+
+// The seed data set (deploy/seed, one file per publisher) publishes in full under the demo
+// policy (deploy/demo), each file with its publisher's demo key: every publisher's scope covers
+// its events.
+TEST_F(PublishCommandTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublishersKey) {
+  ASSERT_NO_FATAL_FAILURE(Start(COOP_DEMO_DIR "/policy.json"));
+  int files = 0;
+  int64_t recorded = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(COOP_SEED_DIR)) {
+    const std::string publisher = entry.path().stem().string();
+    SCOPED_TRACE(publisher);
+    const CommandResult result = RunCommand(absl::StrCat(
+        COOPCTL_BINARY, " --publisher=", address_, " --token_file=", COOP_DEMO_DIR, "/keys/",
+        publisher, ".key publish ", entry.path().string()));
+    ASSERT_EQ(result.exit_code, 0) << result.output;
+    EXPECT_THAT(result.output, HasSubstr(" duplicates"));
+    EXPECT_THAT(result.output, Not(HasSubstr("duplicate of")));
+    recorded += std::count(result.output.begin(), result.output.end(), '\n') - 1;
+    ++files;
+  }
+  EXPECT_EQ(files, 5);
+  EXPECT_EQ(recorded, 27) << "the seed data set has 27 events";
 }
 
 }  // namespace
