@@ -208,9 +208,9 @@ TEST_F(PublishCommandTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublis
   for (const auto& entry : std::filesystem::directory_iterator(COOP_SEED_DIR)) {
     const std::string publisher = entry.path().stem().string();
     SCOPED_TRACE(publisher);
-    const CommandResult result = RunCommand(absl::StrCat(
-        COOPCTL_BINARY, " --publisher=", address_, " --token_file=", COOP_DEMO_DIR, "/keys/",
-        publisher, ".key publish ", entry.path().string()));
+    const CommandResult result = RunCommand(
+        absl::StrCat(COOPCTL_BINARY, " --publisher=", address_, " --token_file=", COOP_DEMO_DIR,
+                     "/keys/", publisher, ".key publish ", entry.path().string()));
     ASSERT_EQ(result.exit_code, 0) << result.output;
     EXPECT_THAT(result.output, HasSubstr(" duplicates"));
     EXPECT_THAT(result.output, Not(HasSubstr("duplicate of")));
