@@ -3,9 +3,12 @@
 //   coopctl topics ensure   [flags]   create the event log and dead-letter topics if missing
 //   coopctl topics describe TOPIC     show partitions, replicas and configs of a topic
 //   coopctl publish FILE...           publish the events of JSON or YAML files (- is stdin)
+//   coopctl subscribe [flags]         print a live subscription (filters, start, --count)
 //
 // Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line; 3 bad
 // input (a file that cannot be read or parsed, or an event the service finds invalid).
+#include <atomic>
+#include <csignal>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -24,6 +27,7 @@
 #include "common/kafka/kafka_config.h"
 #include "tools/coopctl/connection.h"
 #include "tools/coopctl/publish_command.h"
+#include "tools/coopctl/subscribe_command.h"
 #include "tools/coopctl/topics_command.h"
 
 ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka brokers, host:port,...");
@@ -46,6 +50,18 @@ ABSL_FLAG(std::string, tls_ca, "", "PEM of the CA that signed the server's certi
 ABSL_FLAG(std::string, tls_cert, "", "PEM client certificate for mutual TLS (with --tls_key)");
 ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls_cert");
 ABSL_FLAG(bool, json, false, "Print results as JSON lines instead of text");
+ABSL_FLAG(std::string, stream, "127.0.0.1:50053", "Address of the stream service");
+ABSL_FLAG(std::string, start, "latest",
+          "subscribe: where to start: latest, earliest, cursor:<token> or time:<RFC 3339>");
+ABSL_FLAG(int64_t, count, 0, "subscribe: stop after this many events (0: until Ctrl-C)");
+ABSL_FLAG(std::vector<std::string>, types, {},
+          "subscribe: payload types, e.g. coop.v1.HubMilestone,coop.v1.TradeUpdate");
+ABSL_FLAG(std::vector<std::string>, subjects, {}, "subscribe: exact subjects");
+ABSL_FLAG(std::vector<std::string>, subject_prefixes, {},
+          "subscribe: subject prefixes, e.g. hub/,agreement/");
+ABSL_FLAG(std::vector<std::string>, regions, {},
+          "subscribe: region codes (a country covers its subdivisions), e.g. KZ,RU-MOS");
+ABSL_FLAG(std::vector<std::string>, party_ids, {}, "subscribe: party ids named by the events");
 
 namespace {
 
@@ -55,6 +71,9 @@ constexpr char kUsage[] =
     "  topics describe TOPIC  show partitions, replicas and configs of a topic\n"
     "  publish FILE...        publish the events of JSON (.json, .jsonl) or YAML files, in the\n"
     "                         Protobuf JSON mapping of coop.v1.Event; - reads standard input\n"
+    "  subscribe              print live events (--start, --count, --types, --subjects,\n"
+    "                         --subject_prefixes, --regions, --party_ids, --json); Ctrl-C stops\n"
+    "                         and prints the cursor to resume from\n"
     "Exit codes: 0 done, 1 failed, 2 bad command line, 3 bad input. --help lists the flags.";
 
 // The connection flags of the commands that call a service.
@@ -80,6 +99,10 @@ absl::StatusOr<coop::ctl::ConnectionOptions> ConnectionFromFlags(const std::stri
   options.timeout = absl::GetFlag(FLAGS_timeout);
   return options;
 }
+
+std::atomic<bool> interrupted{false};
+
+extern "C" void OnInterrupt(int) { interrupted.store(true); }
 
 int UsageError(const std::string& message) {
   std::cerr << "coopctl: " << message << "\n" << kUsage << "\n";
@@ -126,6 +149,31 @@ int main(int argc, char** argv) {
                                       .files = {command.begin() + 1, command.end()},
                                       .json = absl::GetFlag(FLAGS_json)};
     status = coop::ctl::Publish(publish, std::cin, std::cout);
+  } else if (command.size() == 1 && command[0] == "subscribe") {
+    absl::StatusOr<coop::ctl::ConnectionOptions> connection =
+        ConnectionFromFlags(absl::GetFlag(FLAGS_stream));
+    if (!connection.ok()) return UsageError(std::string(connection.status().message()));
+    coop::ctl::SubscribeOptions subscribe{.connection = *std::move(connection),
+                                          .count = absl::GetFlag(FLAGS_count),
+                                          .json = absl::GetFlag(FLAGS_json)};
+    if (absl::Status start = coop::ctl::SetStart(absl::GetFlag(FLAGS_start), subscribe.request);
+        !start.ok()) {
+      return UsageError(std::string(start.message()));
+    }
+    if (subscribe.count < 0) return UsageError("--count: must not be negative");
+    coop::v1::EventFilter& filter = *subscribe.request.mutable_filter();
+    for (const std::string& type : absl::GetFlag(FLAGS_types)) filter.add_types(type);
+    for (const std::string& subject : absl::GetFlag(FLAGS_subjects)) filter.add_subjects(subject);
+    for (const std::string& prefix : absl::GetFlag(FLAGS_subject_prefixes)) {
+      filter.add_subject_prefixes(prefix);
+    }
+    for (const std::string& region : absl::GetFlag(FLAGS_regions)) {
+      filter.add_regions()->set_code(region);
+    }
+    for (const std::string& party : absl::GetFlag(FLAGS_party_ids)) filter.add_party_ids(party);
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    status = coop::ctl::Subscribe(subscribe, interrupted, std::cout, std::cerr);
   } else if (command.size() == 1 && command[0] == "publish") {
     return UsageError("publish: name the files to publish (- for standard input)");
   } else if (command.empty()) {

@@ -1,5 +1,6 @@
-// Integration: the coopctl binary publishing files to a coop-publisher process on the real
-// broker: acknowledgements, duplicates on a second run, and its messages for bad input.
+// Integration: the coopctl binary against coop-publisher and coop-stream processes on the real
+// broker: publishing files (acknowledgements, duplicates on a second run, messages for bad
+// input) and subscribing (filters, start points, resuming from a printed cursor).
 #include <sys/types.h>
 
 #include <algorithm>
@@ -28,7 +29,7 @@ using ::testing::AnyOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-class PublishCommandTest : public ::testing::Test {
+class CoopctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     bootstrap_ = coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
@@ -61,10 +62,31 @@ class PublishCommandTest : public ::testing::Test {
         << "coop-publisher did not start";
   }
 
+  // Starts coop-stream with the test policy on a free port and waits until it accepts calls.
+  void StartStream() {
+    stream_address_ = absl::StrCat("127.0.0.1:", coop::testing::FreeLoopbackPort());
+    stream_ = coop::testing::Spawn(
+        {COOP_STREAM_BINARY, absl::StrCat("--listen=", stream_address_),
+         absl::StrCat("--bootstrap_servers=", bootstrap_), absl::StrCat("--events_topic=", topic_),
+         absl::StrCat("--policy=", test_policy_), "--insecure_plaintext", "--metrics_listen="});
+    ASSERT_GT(stream_, 0);
+    auto channel = grpc::CreateChannel(stream_address_, grpc::InsecureChannelCredentials());
+    ASSERT_TRUE(channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(60))))
+        << "coop-stream did not start";
+  }
+
+  // coopctl subscribe with `key`.
+  CommandResult Subscribe(const std::string& key, const std::string& arguments) {
+    return RunCommand(absl::StrCat(COOPCTL_BINARY, " --stream=", stream_address_, " --token=", key,
+                                   " subscribe ", arguments));
+  }
+
   void TearDown() override {
-    if (publisher_ > 0) {
-      kill(publisher_, SIGTERM);
-      coop::testing::WaitExit(publisher_);
+    for (const pid_t pid : {publisher_, stream_}) {
+      if (pid > 0) {
+        kill(pid, SIGTERM);
+        coop::testing::WaitExit(pid);
+      }
     }
     std::error_code ignored;
     std::filesystem::remove_all(dir_, ignored);
@@ -82,9 +104,10 @@ class PublishCommandTest : public ::testing::Test {
                                    (dir_ / "mosreg.key").string(), " publish ", arguments));
   }
 
-  std::string bootstrap_, topic_, address_, test_policy_;
+  std::string bootstrap_, topic_, address_, test_policy_, stream_address_;
   std::filesystem::path dir_;
   pid_t publisher_ = -1;
+  pid_t stream_ = -1;
 };
 
 // Two events the Moscow Oblast government may publish (the test policy: memoranda, agreements
@@ -122,7 +145,7 @@ std::string PositionOf(const std::string& output, const std::string& id, const s
   return output.substr(from, output.find(',', from) - from);
 }
 
-TEST_F(PublishCommandTest, PublishesEachEventAndASecondRunFindsThemRecorded) {
+TEST_F(CoopctlTest, PublishesEachEventAndASecondRunFindsThemRecorded) {
   ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("hubs.yaml", kHubEvents);
   const CommandResult first = Publish(file);
@@ -149,7 +172,7 @@ TEST_F(PublishCommandTest, PublishesEachEventAndASecondRunFindsThemRecorded) {
                     HasSubstr("\"duplicate\":true"), Not(HasSubstr("\"duplicate\":false"))));
 }
 
-TEST_F(PublishCommandTest, AnEventTheServiceFindsInvalidNamesTheFileTheEventAndTheField) {
+TEST_F(CoopctlTest, AnEventTheServiceFindsInvalidNamesTheFileTheEventAndTheField) {
   ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("bad.json", R"([
     {"id": "ctl-ok", "type": "coop.v1.HubMilestone", "subject": "hub/ctl-a", "schema_version": 1,
@@ -169,7 +192,7 @@ TEST_F(PublishCommandTest, AnEventTheServiceFindsInvalidNamesTheFileTheEventAndT
                     HasSubstr("event.hub_milestone.hub_id")));
 }
 
-TEST_F(PublishCommandTest, ABadFilePublishesNothingAndNamesTheFieldItBreaks) {
+TEST_F(CoopctlTest, ABadFilePublishesNothingAndNamesTheFieldItBreaks) {
   ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string good = Write("good.yaml", kHubEvents);
   const std::string bad = Write("typo.yaml", "id: ctl-typo\nsubjetc: hub/x\n");
@@ -183,7 +206,7 @@ TEST_F(PublishCommandTest, ABadFilePublishesNothingAndNamesTheFieldItBreaks) {
   EXPECT_THAT(then.output, HasSubstr("2 recorded, 0 duplicates"));
 }
 
-TEST_F(PublishCommandTest, WrongTokenIsUnauthenticatedAndUnreachableServerUnavailable) {
+TEST_F(CoopctlTest, WrongTokenIsUnauthenticatedAndUnreachableServerUnavailable) {
   ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
   const std::string file = Write("hubs.yaml", kHubEvents);
   const CommandResult wrong = RunCommand(
@@ -201,7 +224,7 @@ TEST_F(PublishCommandTest, WrongTokenIsUnauthenticatedAndUnreachableServerUnavai
 // The seed data set (deploy/seed, one file per publisher) publishes in full under the demo
 // policy (deploy/demo), each file with its publisher's demo key: every publisher's scope covers
 // its events.
-TEST_F(PublishCommandTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublishersKey) {
+TEST_F(CoopctlTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublishersKey) {
   ASSERT_NO_FATAL_FAILURE(Start(COOP_DEMO_DIR "/policy.json"));
   int files = 0;
   int64_t recorded = 0;
@@ -219,6 +242,62 @@ TEST_F(PublishCommandTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublis
   }
   EXPECT_EQ(files, 5);
   EXPECT_EQ(recorded, 27) << "the seed data set has 27 events";
+}
+
+TEST_F(CoopctlTest, SubscribeFromTheStartPrintsEventsInOrderAndItsCursorResumes) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
+  ASSERT_NO_FATAL_FAILURE(StartStream());
+  const CommandResult published = Publish(Write("hubs.yaml", kHubEvents));
+  ASSERT_EQ(published.exit_code, 0) << published.output;
+
+  // Both events are on one partition (one subject): earliest gives them in log order.
+  const CommandResult text =
+      Subscribe(auth::testing::kMosregKey, "--regions=RU-MOS --start=earliest --count=2");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  const size_t first = text.output.find(
+      "HubMilestone hub/ctl-selyatino ctl-hub-1 from "
+      "publishers/mosreg-government at partition ");
+  const size_t second = text.output.find("HubMilestone hub/ctl-selyatino ctl-hub-2 from");
+  ASSERT_NE(first, std::string::npos) << text.output;
+  ASSERT_NE(second, std::string::npos) << text.output;
+  EXPECT_LT(first, second);
+  EXPECT_THAT(text.output, HasSubstr("resume with --start=cursor:"));
+
+  // JSON lines; the cursor of the first event resumes right after it.
+  const CommandResult one =
+      Subscribe(auth::testing::kMosregKey, "--regions=RU-MOS --start=earliest --count=1 --json");
+  ASSERT_EQ(one.exit_code, 0) << one.output;
+  EXPECT_THAT(one.output, HasSubstr("\"id\":\"ctl-hub-1\""));
+  const size_t at = one.output.find("\"cursor\":\"");
+  ASSERT_NE(at, std::string::npos) << one.output;
+  const size_t from = at + strlen("\"cursor\":\"");
+  const std::string cursor = one.output.substr(from, one.output.find('"', from) - from);
+  const CommandResult resumed =
+      Subscribe(auth::testing::kMosregKey,
+                absl::StrCat("--regions=RU-MOS --start=cursor:", cursor, " --count=1"));
+  ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
+  EXPECT_THAT(resumed.output, AllOf(HasSubstr("ctl-hub-2"), Not(HasSubstr("ctl-hub-1 from"))));
+
+  // Filters on the type and the subject prefix select both milestones.
+  const CommandResult filtered =
+      Subscribe(auth::testing::kMosregKey,
+                "--regions=RU-MOS --start=earliest --count=2 --types=coop.v1.HubMilestone "
+                "--subject_prefixes=hub/ctl-");
+  ASSERT_EQ(filtered.exit_code, 0) << filtered.output;
+  EXPECT_THAT(filtered.output, AllOf(HasSubstr("ctl-hub-1"), HasSubstr("ctl-hub-2")));
+}
+
+TEST_F(CoopctlTest, SubscribeBeyondTheScopeIsPermissionDeniedAndABadStartAUsageError) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
+  ASSERT_NO_FATAL_FAILURE(StartStream());
+  // The akimat reads only MemorandumSigned and HubMilestone about KZ-19.
+  const CommandResult denied = Subscribe(
+      auth::testing::kAkimatKey, "--regions=KZ-19 --start=earliest --types=coop.v1.TradeUpdate");
+  EXPECT_EQ(denied.exit_code, 1) << denied.output;
+  EXPECT_THAT(denied.output, HasSubstr("subscribe: PERMISSION_DENIED"));
+  const CommandResult bad = Subscribe(auth::testing::kMosregKey, "--start=yesterday");
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_THAT(bad.output, HasSubstr("--start: 'yesterday' is not latest, earliest"));
 }
 
 }  // namespace
