@@ -4,6 +4,7 @@
 //   coopctl topics describe TOPIC     show partitions, replicas and configs of a topic
 //   coopctl publish FILE...           publish the events of JSON or YAML files (- is stdin)
 //   coopctl subscribe [flags]         print a live subscription (filters, start, --count)
+//   coopctl replay --from=T --to=T    a time range as JSON lines, with the record digest
 //
 // Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line; 3 bad
 // input (a file that cannot be read or parsed, or an event the service finds invalid).
@@ -13,6 +14,7 @@
 #include <iostream>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -27,6 +29,7 @@
 #include "common/kafka/kafka_config.h"
 #include "tools/coopctl/connection.h"
 #include "tools/coopctl/publish_command.h"
+#include "tools/coopctl/replay_command.h"
 #include "tools/coopctl/subscribe_command.h"
 #include "tools/coopctl/topics_command.h"
 
@@ -61,7 +64,11 @@ ABSL_FLAG(std::vector<std::string>, subject_prefixes, {},
           "subscribe: subject prefixes, e.g. hub/,agreement/");
 ABSL_FLAG(std::vector<std::string>, regions, {},
           "subscribe: region codes (a country covers its subdivisions), e.g. KZ,RU-MOS");
-ABSL_FLAG(std::vector<std::string>, party_ids, {}, "subscribe: party ids named by the events");
+ABSL_FLAG(std::vector<std::string>, party_ids, {},
+          "subscribe, replay: party ids named by the events");
+ABSL_FLAG(std::string, from, "", "replay: start of the range, inclusive (RFC 3339)");
+ABSL_FLAG(std::string, to, "", "replay: end of the range, exclusive (RFC 3339)");
+ABSL_FLAG(std::string, output, "", "replay: write the JSON lines to this file (default stdout)");
 
 namespace {
 
@@ -74,6 +81,8 @@ constexpr char kUsage[] =
     "  subscribe              print live events (--start, --count, --types, --subjects,\n"
     "                         --subject_prefixes, --regions, --party_ids, --json); Ctrl-C stops\n"
     "                         and prints the cursor to resume from\n"
+    "  replay                 the events recorded in [--from, --to) as JSON lines (--output),\n"
+    "                         then a summary line with the record digest; same filters\n"
     "Exit codes: 0 done, 1 failed, 2 bad command line, 3 bad input. --help lists the flags.";
 
 // The connection flags of the commands that call a service.
@@ -103,6 +112,37 @@ absl::StatusOr<coop::ctl::ConnectionOptions> ConnectionFromFlags(const std::stri
 std::atomic<bool> interrupted{false};
 
 extern "C" void OnInterrupt(int) { interrupted.store(true); }
+
+// The filter flags, as a subscribe or replay filter.
+coop::v1::EventFilter FilterFromFlags() {
+  coop::v1::EventFilter filter;
+  for (const std::string& type : absl::GetFlag(FLAGS_types)) filter.add_types(type);
+  for (const std::string& subject : absl::GetFlag(FLAGS_subjects)) filter.add_subjects(subject);
+  for (const std::string& prefix : absl::GetFlag(FLAGS_subject_prefixes)) {
+    filter.add_subject_prefixes(prefix);
+  }
+  for (const std::string& region : absl::GetFlag(FLAGS_regions)) {
+    filter.add_regions()->set_code(region);
+  }
+  for (const std::string& party : absl::GetFlag(FLAGS_party_ids)) filter.add_party_ids(party);
+  return filter;
+}
+
+// An RFC 3339 flag as a Timestamp; INVALID_ARGUMENT naming the flag.
+absl::Status TimeFlag(const char* flag, const std::string& value,
+                      google::protobuf::Timestamp& timestamp) {
+  absl::Time time;
+  std::string error;
+  if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": required"));
+  if (!absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--", flag, ": '", value, "' is not an RFC 3339 time: ", error));
+  }
+  timestamp.set_seconds(absl::ToUnixSeconds(time));
+  timestamp.set_nanos(static_cast<int32_t>(
+      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(absl::ToUnixSeconds(time)))));
+  return absl::OkStatus();
+}
 
 int UsageError(const std::string& message) {
   std::cerr << "coopctl: " << message << "\n" << kUsage << "\n";
@@ -161,19 +201,32 @@ int main(int argc, char** argv) {
       return UsageError(std::string(start.message()));
     }
     if (subscribe.count < 0) return UsageError("--count: must not be negative");
-    coop::v1::EventFilter& filter = *subscribe.request.mutable_filter();
-    for (const std::string& type : absl::GetFlag(FLAGS_types)) filter.add_types(type);
-    for (const std::string& subject : absl::GetFlag(FLAGS_subjects)) filter.add_subjects(subject);
-    for (const std::string& prefix : absl::GetFlag(FLAGS_subject_prefixes)) {
-      filter.add_subject_prefixes(prefix);
-    }
-    for (const std::string& region : absl::GetFlag(FLAGS_regions)) {
-      filter.add_regions()->set_code(region);
-    }
-    for (const std::string& party : absl::GetFlag(FLAGS_party_ids)) filter.add_party_ids(party);
+    *subscribe.request.mutable_filter() = FilterFromFlags();
     std::signal(SIGINT, OnInterrupt);
     std::signal(SIGTERM, OnInterrupt);
     status = coop::ctl::Subscribe(subscribe, interrupted, std::cout, std::cerr);
+  } else if (command.size() == 1 && command[0] == "replay") {
+    absl::StatusOr<coop::ctl::ConnectionOptions> connection =
+        ConnectionFromFlags(absl::GetFlag(FLAGS_stream));
+    if (!connection.ok()) return UsageError(std::string(connection.status().message()));
+    coop::ctl::ReplayOptions replay{.connection = *std::move(connection)};
+    for (const auto& [flag, value, timestamp] :
+         {std::tuple{"from", absl::GetFlag(FLAGS_from), replay.request.mutable_start_time()},
+          std::tuple{"to", absl::GetFlag(FLAGS_to), replay.request.mutable_end_time()}}) {
+      if (absl::Status parsed = TimeFlag(flag, value, *timestamp); !parsed.ok()) {
+        return UsageError(std::string(parsed.message()));
+      }
+    }
+    *replay.request.mutable_filter() = FilterFromFlags();
+    std::ofstream file;
+    const std::string output = absl::GetFlag(FLAGS_output);
+    if (!output.empty()) {
+      file.open(output, std::ios::trunc);
+      if (!file) return UsageError(absl::StrCat("--output: cannot write ", output));
+    }
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    status = coop::ctl::Replay(replay, interrupted, output.empty() ? std::cout : file, std::cerr);
   } else if (command.size() == 1 && command[0] == "publish") {
     return UsageError("publish: name the files to publish (- for standard input)");
   } else if (command.empty()) {

@@ -7,8 +7,11 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/time.h"
 #include "common/kafka/event_topics.h"
 #include "common/kafka/topic_admin.h"
 #include "gmock/gmock.h"
@@ -65,10 +68,11 @@ class CoopctlTest : public ::testing::Test {
   // Starts coop-stream with the test policy on a free port and waits until it accepts calls.
   void StartStream() {
     stream_address_ = absl::StrCat("127.0.0.1:", coop::testing::FreeLoopbackPort());
-    stream_ = coop::testing::Spawn(
-        {COOP_STREAM_BINARY, absl::StrCat("--listen=", stream_address_),
-         absl::StrCat("--bootstrap_servers=", bootstrap_), absl::StrCat("--events_topic=", topic_),
-         absl::StrCat("--policy=", test_policy_), "--insecure_plaintext", "--metrics_listen="});
+    stream_ = coop::testing::Spawn({COOP_STREAM_BINARY, absl::StrCat("--listen=", stream_address_),
+                                    absl::StrCat("--bootstrap_servers=", bootstrap_),
+                                    absl::StrCat("--events_topic=", topic_),
+                                    absl::StrCat("--policy=", test_policy_), "--insecure_plaintext",
+                                    "--metrics_listen=", "--settle_delay=1s"});
     ASSERT_GT(stream_, 0);
     auto channel = grpc::CreateChannel(stream_address_, grpc::InsecureChannelCredentials());
     ASSERT_TRUE(channel->WaitForConnected(absl::ToChronoTime(absl::Now() + absl::Seconds(60))))
@@ -298,6 +302,59 @@ TEST_F(CoopctlTest, SubscribeBeyondTheScopeIsPermissionDeniedAndABadStartAUsageE
   const CommandResult bad = Subscribe(auth::testing::kMosregKey, "--start=yesterday");
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_THAT(bad.output, HasSubstr("--start: 'yesterday' is not latest, earliest"));
+}
+
+std::string Rfc3339(absl::Time time) {
+  return absl::FormatTime(absl::RFC3339_full, time, absl::UTCTimeZone());
+}
+
+TEST_F(CoopctlTest, ReplayWritesTheRangeAsJsonLinesEndingWithItsDigest) {
+  ASSERT_NO_FATAL_FAILURE(Start(test_policy_));
+  ASSERT_NO_FATAL_FAILURE(StartStream());
+  const absl::Time from = absl::Now() - absl::Seconds(5);
+  const CommandResult published = Publish(Write("hubs.yaml", kHubEvents));
+  ASSERT_EQ(published.exit_code, 0) << published.output;
+  absl::SleepFor(absl::Seconds(2));
+  const absl::Time to = absl::Now() - absl::Seconds(1);  // Past the 1 s settle delay.
+  const std::string range =
+      absl::StrCat("--regions=RU-MOS --from=", Rfc3339(from), " --to=", Rfc3339(to));
+  const std::string file = (dir_ / "replay.jsonl").string();
+
+  const CommandResult to_file = RunCommand(
+      absl::StrCat(COOPCTL_BINARY, " --stream=", stream_address_,
+                   " --token=", auth::testing::kMosregKey, " replay ", range, " --output=", file));
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.output;
+  const std::string marker = "replay: 2 events, record digest sha256 ";
+  const size_t at = to_file.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << to_file.output;
+  const std::string digest = to_file.output.substr(at + marker.size(), 64);
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 3u) << absl::StrJoin(lines, "\n");
+  EXPECT_THAT(lines[0], HasSubstr("\"id\":\"ctl-hub-1\""));
+  EXPECT_THAT(lines[0], HasSubstr("\"record_value\":\""));
+  EXPECT_THAT(lines[1], HasSubstr("\"id\":\"ctl-hub-2\""));
+  EXPECT_THAT(lines[2],
+              HasSubstr(absl::StrCat("{\"summary\":{\"count\":2,\"sha256\":\"", digest, "\"")));
+
+  // The same range again, to standard output: the same digest.
+  const CommandResult again =
+      RunCommand(absl::StrCat(COOPCTL_BINARY, " --stream=", stream_address_,
+                              " --token=", auth::testing::kMosregKey, " replay ", range));
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr(absl::StrCat("\"sha256\":\"", digest, "\"")));
+
+  // Bad ranges: a missing bound is a usage error, an end before the start the service refuses.
+  const CommandResult missing = RunCommand(absl::StrCat(
+      COOPCTL_BINARY, " --stream=", stream_address_, " replay --from=", Rfc3339(from)));
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_THAT(missing.output, HasSubstr("--to: required"));
+  const CommandResult backwards = RunCommand(absl::StrCat(
+      COOPCTL_BINARY, " --stream=", stream_address_, " --token=", auth::testing::kMosregKey,
+      " replay --regions=RU-MOS --from=", Rfc3339(to), " --to=", Rfc3339(from)));
+  EXPECT_EQ(backwards.exit_code, 3) << backwards.output;
+  EXPECT_THAT(backwards.output, HasSubstr("end_time"));
 }
 
 }  // namespace
