@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/rpc/status_conversion.h"
 #include "coop/v1/errors.pb.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace coop::ctl {
 namespace {
@@ -52,9 +53,37 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ConnectionOptio
 
 void PrepareContext(const ConnectionOptions& options, grpc::ClientContext& context) {
   context.set_deadline(absl::ToChronoTime(absl::Now() + options.timeout));
+  Authorize(options, context);
+}
+
+void Authorize(const ConnectionOptions& options, grpc::ClientContext& context) {
   if (!options.token.empty()) {
     context.AddMetadata("authorization", absl::StrCat("Bearer ", options.token));
   }
+}
+
+CancelOnStop::CancelOnStop(grpc::ClientContext& context, const std::atomic<bool>& stop)
+    : watcher_([this, &context, &stop] {
+        while (!done_.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
+          if (stop.load()) {
+            context.TryCancel();
+            return;
+          }
+        }
+      }) {}
+
+CancelOnStop::~CancelOnStop() {
+  done_.Notify();
+  watcher_.join();
+}
+
+absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view text) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, text, &time, &error)) {
+    return absl::InvalidArgumentError(error);
+  }
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
 std::string DescribeRpcError(const grpc::Status& status) {

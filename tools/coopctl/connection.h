@@ -3,11 +3,16 @@
 #ifndef COOP_TOOLS_COOPCTL_CONNECTION_H_
 #define COOP_TOOLS_COOPCTL_CONNECTION_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
+#include <thread>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "grpcpp/grpcpp.h"
 
 namespace coop::ctl {
@@ -35,6 +40,28 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> OpenChannel(const ConnectionOptio
 
 // Sets the call's deadline and token.
 void PrepareContext(const ConnectionOptions& options, grpc::ClientContext& context);
+
+// Sets only the call's token: for streams that run as long as the user wants (subscribe,
+// replay), which end by `CancelOnStop` instead of a deadline.
+void Authorize(const ConnectionOptions& options, grpc::ClientContext& context);
+
+// While it lives, cancels `context` once `stop` turns true (Ctrl-C), looking every 100 ms; the
+// call's reading loop then ends.
+class CancelOnStop {
+ public:
+  CancelOnStop(grpc::ClientContext& context, const std::atomic<bool>& stop);
+  ~CancelOnStop();
+  CancelOnStop(const CancelOnStop&) = delete;
+  CancelOnStop& operator=(const CancelOnStop&) = delete;
+
+ private:
+  absl::Notification done_;
+  std::thread watcher_;
+};
+
+// An RFC 3339 time ("2025-09-10T00:00:00Z") as a Timestamp; INVALID_ARGUMENT with the parser's
+// reason otherwise.
+absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view text);
 
 // The status of a failed call as a message: "CODE: message", then each field violation of a
 // BadRequest detail ("; events[0].hub_milestone.hub_id: must be a slug").

@@ -131,16 +131,13 @@ coop::v1::EventFilter FilterFromFlags() {
 // An RFC 3339 flag as a Timestamp; INVALID_ARGUMENT naming the flag.
 absl::Status TimeFlag(const char* flag, const std::string& value,
                       google::protobuf::Timestamp& timestamp) {
-  absl::Time time;
-  std::string error;
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": required"));
-  if (!absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": '", value, "' is not an RFC 3339 time: ", error));
+  absl::StatusOr<google::protobuf::Timestamp> time = coop::ctl::ParseRfc3339(value);
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": '", value, "' is not an RFC 3339 time: ", time.status().message()));
   }
-  timestamp.set_seconds(absl::ToUnixSeconds(time));
-  timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(absl::ToUnixSeconds(time)))));
+  timestamp = *time;
   return absl::OkStatus();
 }
 

@@ -1,11 +1,9 @@
 #include "tools/coopctl/replay_command.h"
 
 #include <memory>
-#include <thread>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
-#include "absl/synchronization/notification.h"
 #include "coop/v1/subscriptions.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -41,23 +39,14 @@ absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop,
   if (!channel.ok()) return channel.status();
   std::unique_ptr<coop::v1::Subscriptions::Stub> stub = coop::v1::Subscriptions::NewStub(*channel);
   grpc::ClientContext context;
-  // A long replay may take longer than one call's timeout: only the token, no deadline.
-  if (!options.connection.token.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", options.connection.token));
-  }
+  // A long replay may take longer than one call's timeout: no deadline.
+  Authorize(options.connection, context);
   coop::v1::ReplayRequest request = options.request;
   request.set_max_events_per_message(1000);
   std::unique_ptr<grpc::ClientReader<coop::v1::ReplayResponse>> reader =
       stub->Replay(&context, request);
-  absl::Notification done;
-  std::thread watcher([&] {
-    while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-      if (stop.load()) {
-        context.TryCancel();
-        return;
-      }
-    }
-  });
+  // Destroyed before `context`, which it may cancel.
+  const CancelOnStop cancel_on_stop(context, stop);
   int64_t written = 0;
   bool summarised = false;
   coop::v1::ReplayResponse response;
@@ -91,8 +80,6 @@ absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop,
   }
   out.flush();
   const grpc::Status status = reader->Finish();
-  done.Notify();
-  watcher.join();
   if (stop.load()) {
     return absl::CancelledError(absl::StrCat("replay interrupted after ", written, " events"));
   }

@@ -1,14 +1,12 @@
 #include "tools/coopctl/subscribe_command.h"
 
 #include <memory>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "coop/v1/subscriptions.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -58,13 +56,13 @@ absl::Status SetStart(const std::string& start, coop::v1::SubscribeRequest& requ
     }
     request.set_cursor(token);
   } else if (absl::StartsWith(start, "time:")) {
-    absl::Time time;
-    std::string error;
-    if (!absl::ParseTime(absl::RFC3339_full, absl::StripPrefix(start, "time:"), &time, &error)) {
+    absl::StatusOr<google::protobuf::Timestamp> time =
+        ParseRfc3339(absl::StripPrefix(start, "time:"));
+    if (!time.ok()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--start: '", start, "' is not time:<RFC 3339>: ", error));
+          absl::StrCat("--start: '", start, "' is not time:<RFC 3339>: ", time.status().message()));
     }
-    *request.mutable_start_time() = TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
+    *request.mutable_start_time() = *time;
   } else {
     return absl::InvalidArgumentError(absl::StrCat(
         "--start: '", start,
@@ -79,24 +77,14 @@ absl::Status Subscribe(const SubscribeOptions& options, const std::atomic<bool>&
   if (!channel.ok()) return channel.status();
   std::unique_ptr<coop::v1::Subscriptions::Stub> stub = coop::v1::Subscriptions::NewStub(*channel);
   grpc::ClientContext context;
-  // A subscription runs until stopped: no deadline, only the token.
-  if (!options.connection.token.empty()) {
-    context.AddMetadata("authorization", absl::StrCat("Bearer ", options.connection.token));
-  }
+  // A subscription runs until stopped: no deadline.
+  Authorize(options.connection, context);
   coop::v1::SubscribeRequest request = options.request;
   if (request.max_events_per_message() == 0) request.set_max_events_per_message(100);
   std::unique_ptr<grpc::ClientReader<coop::v1::SubscribeResponse>> reader =
       stub->Subscribe(&context, request);
-  // Ctrl-C (`stop`) cancels the call from here; the reading loop then ends.
-  absl::Notification done;
-  std::thread watcher([&] {
-    while (!done.WaitForNotificationWithTimeout(absl::Milliseconds(100))) {
-      if (stop.load()) {
-        context.TryCancel();
-        return;
-      }
-    }
-  });
+  // Destroyed before `context`, which it may cancel.
+  const CancelOnStop cancel_on_stop(context, stop);
   int64_t events = 0;
   std::string cursor;
   bool enough = false;
@@ -129,8 +117,6 @@ absl::Status Subscribe(const SubscribeOptions& options, const std::atomic<bool>&
   }
   if (enough) context.TryCancel();
   const grpc::Status status = reader->Finish();
-  done.Notify();
-  watcher.join();
   if (!cursor.empty()) notes << "resume with --start=cursor:" << Base64(cursor) << "\n";
   if (enough || stop.load() || status.ok()) return absl::OkStatus();
   return FromRpcError(status, "subscribe");
