@@ -38,24 +38,9 @@ struct Written {
 
 google::protobuf::Timestamp Proto(int64_t ms) { return TimeUtil::MillisecondsToTimestamp(ms); }
 
-class ReplayServiceTest : public ::testing::Test {
+class ReplayServiceTest : public StreamServerTest {
  protected:
-  void SetUp() override {
-    const std::string bootstrap =
-        coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
-    ASSERT_FALSE(bootstrap.empty());
-    absl::StatusOr<std::unique_ptr<TestLog>> log =
-        TestLog::Create(bootstrap, coop::testing::UniqueTopicName("coop.replay-service-test"));
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = *std::move(log);
-  }
-
-  void StartServer(const TestServerOptions& options = {}) {
-    absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(*log_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = server_->NewStub();
-  }
+  ReplayServiceTest() : StreamServerTest("coop.replay-service-test") {}
 
   // Writes `count` generated events recorded 10 ms apart from 2025-09-10 09:00 UTC.
   void Write(int64_t count, uint64_t seed) {
@@ -134,9 +119,6 @@ class ReplayServiceTest : public ::testing::Test {
 
   int64_t first_ms() const { return written_.front().timestamp_ms; }
 
-  std::unique_ptr<TestLog> log_;
-  std::unique_ptr<TestServer> server_;
-  std::unique_ptr<coop::v1::Subscriptions::Stub> stub_;
   std::vector<Written> written_;
 };
 

@@ -13,6 +13,7 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/common/auth/test_policy.h"
+#include "tests/testing/kafka_env.h"
 
 namespace coop::stream::testing {
 
@@ -427,6 +428,23 @@ std::optional<coop::v1::RetryInfo> RetryInfoOf(const grpc::Status& status) {
 
 std::optional<coop::v1::BadRequest> BadRequestOf(const grpc::Status& status) {
   return DetailOf<coop::v1::BadRequest>(status, rpc::kBadRequestTypeUrl);
+}
+
+void StreamServerTest::SetUp() {
+  const std::string bootstrap =
+      coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
+  ASSERT_FALSE(bootstrap.empty());
+  absl::StatusOr<std::unique_ptr<TestLog>> log =
+      TestLog::Create(bootstrap, coop::testing::UniqueTopicName(topic_prefix_));
+  ASSERT_TRUE(log.ok()) << log.status();
+  log_ = *std::move(log);
+}
+
+void StreamServerTest::StartServer(const TestServerOptions& options) {
+  absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(*log_, options);
+  ASSERT_TRUE(server.ok()) << server.status();
+  server_ = *std::move(server);
+  stub_ = server_->NewStub();
 }
 
 }  // namespace coop::stream::testing

@@ -27,6 +27,7 @@
 #include "coop/v1/errors.pb.h"
 #include "coop/v1/subscriptions.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
 #include "services/stream/log_tail.h"
 #include "services/stream/stream_service.h"
 #include "services/stream/subscriptions.h"
@@ -214,6 +215,24 @@ std::optional<coop::v1::ErrorStatus> ErrorStatusOf(const grpc::Status& status);
 std::optional<std::string> ResumeCursorOf(const grpc::Status& status);
 std::optional<coop::v1::RetryInfo> RetryInfoOf(const grpc::Status& status);
 std::optional<coop::v1::BadRequest> BadRequestOf(const grpc::Status& status);
+
+// A fixture holding a fresh topic (named after `topic_prefix`) on the single-node broker of
+// COOP_TEST_KAFKA_BOOTSTRAP, and the TestServer a test starts on it.
+class StreamServerTest : public ::testing::Test {
+ protected:
+  explicit StreamServerTest(std::string topic_prefix) : topic_prefix_(std::move(topic_prefix)) {}
+
+  void SetUp() override;
+  // Starts server_ with `options` and a stub_ connected to it.
+  void StartServer(const TestServerOptions& options = {});
+
+  std::unique_ptr<TestLog> log_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<coop::v1::Subscriptions::Stub> stub_;
+
+ private:
+  const std::string topic_prefix_;
+};
 
 }  // namespace coop::stream::testing
 

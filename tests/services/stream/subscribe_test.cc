@@ -167,24 +167,9 @@ bool HasRegionIn(const Event& event, absl::string_view country_or_region) {
   return false;
 }
 
-class SubscribeTest : public ::testing::Test {
+class SubscribeTest : public StreamServerTest {
  protected:
-  void SetUp() override {
-    const std::string bootstrap =
-        coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
-    ASSERT_FALSE(bootstrap.empty());
-    absl::StatusOr<std::unique_ptr<TestLog>> log =
-        TestLog::Create(bootstrap, coop::testing::UniqueTopicName("coop.stream-test"));
-    ASSERT_TRUE(log.ok()) << log.status();
-    log_ = *std::move(log);
-  }
-
-  void StartServer(const TestServerOptions& options = {}) {
-    absl::StatusOr<std::unique_ptr<TestServer>> server = TestServer::Start(*log_, options);
-    ASSERT_TRUE(server.ok()) << server.status();
-    server_ = *std::move(server);
-    stub_ = server_->NewStub();
-  }
+  SubscribeTest() : StreamServerTest("coop.stream-test") {}
 
   // Writes `events`, remembering what lies where; the positions in event order.
   std::vector<kafka::RecordPosition> Produce(const std::vector<Event>& events) {
@@ -266,9 +251,6 @@ class SubscribeTest : public ::testing::Test {
                       const std::string& api_key = "", const TestServerOptions& options = {},
                       std::vector<Event> events = {});
 
-  std::unique_ptr<TestLog> log_;
-  std::unique_ptr<TestServer> server_;
-  std::unique_ptr<coop::v1::Subscriptions::Stub> stub_;
   std::map<RecordKey, Event> written_;
 };
 
