@@ -3,9 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "prometheus/collectable.h"
-#include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
 
 namespace coop::views {
@@ -60,30 +58,8 @@ class EngineCollectable : public prometheus::Collectable {
 
 }  // namespace
 
-struct ViewsMetricsServer::Impl {
-  std::unique_ptr<prometheus::Exposer> exposer;
-  std::shared_ptr<EngineCollectable> collectable;
-};
-
-ViewsMetricsServer::ViewsMetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-ViewsMetricsServer::~ViewsMetricsServer() = default;
-
-absl::StatusOr<std::unique_ptr<ViewsMetricsServer>> ViewsMetricsServer::Start(
-    const std::string& listen, const ViewsEngine& engine) {
-  auto impl = std::make_unique<Impl>();
-  try {
-    impl->exposer = std::make_unique<prometheus::Exposer>(listen);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
-  }
-  impl->collectable = std::make_shared<EngineCollectable>(engine);
-  impl->exposer->RegisterCollectable(impl->collectable);
-  return std::unique_ptr<ViewsMetricsServer>(new ViewsMetricsServer(std::move(impl)));
-}
-
-int ViewsMetricsServer::port() const {
-  const std::vector<int> ports = impl_->exposer->GetListeningPorts();
-  return ports.empty() ? 0 : ports[0];
+std::shared_ptr<prometheus::Collectable> MakeViewsMetrics(const ViewsEngine& engine) {
+  return std::make_shared<EngineCollectable>(engine);
 }
 
 }  // namespace coop::views

@@ -1,13 +1,11 @@
 #include "services/publisher/metrics.h"
 
-#include <exception>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/descriptor.h"
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
-#include "prometheus/exposer.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
@@ -204,31 +202,5 @@ void PublisherMetrics::AddInFlight(int64_t count) {
 }
 
 std::shared_ptr<prometheus::Collectable> PublisherMetrics::collectable() const { return exported_; }
-
-absl::StatusOr<std::unique_ptr<MetricsServer>> MetricsServer::Start(
-    const std::string& address, const PublisherMetrics& metrics) {
-  if (address.empty()) {
-    return absl::InvalidArgumentError("metrics listen address: empty");
-  }
-  std::unique_ptr<prometheus::Exposer> exposer;
-  try {
-    exposer = std::make_unique<prometheus::Exposer>(address, /*num_threads=*/2);
-  } catch (const std::exception& e) {
-    // CivetServer throws when it cannot listen; that is the only failure it reports.
-    return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address,
-                                               " (address in use or not local?): ", e.what()));
-  }
-  const std::vector<int> ports = exposer->GetListeningPorts();
-  if (ports.empty()) {
-    return absl::UnavailableError(absl::StrCat("metrics: not listening on ", address));
-  }
-  exposer->RegisterCollectable(metrics.collectable());
-  return std::unique_ptr<MetricsServer>(new MetricsServer(std::move(exposer), ports.front()));
-}
-
-MetricsServer::MetricsServer(std::unique_ptr<prometheus::Exposer> exposer, int port)
-    : exposer_(std::move(exposer)), port_(port) {}
-
-MetricsServer::~MetricsServer() = default;
 
 }  // namespace coop::publisher

@@ -44,7 +44,6 @@
 namespace prometheus {
 class Collectable;
 class Counter;
-class Exposer;
 class Gauge;
 class Histogram;
 }  // namespace prometheus
@@ -116,26 +115,6 @@ class PublisherMetrics {
   prometheus::Counter* duplicates_ = nullptr;
   prometheus::Counter* validation_failures_ = nullptr;
   prometheus::Gauge* in_flight_ = nullptr;
-};
-
-// Serves metrics over HTTP at /metrics (Prometheus text format) from a few threads of its own.
-class MetricsServer {
- public:
-  // Listens on `address` (host:port; port 0 picks a free port). INVALID_ARGUMENT when
-  // `address` is empty, UNAVAILABLE when it cannot be bound (in use, not a local address).
-  static absl::StatusOr<std::unique_ptr<MetricsServer>> Start(const std::string& address,
-                                                              const PublisherMetrics& metrics);
-  // Stops listening; waits for scrapes being served (civetweb may take ~2 s to stop).
-  ~MetricsServer();
-
-  // The port listened on.
-  int port() const { return port_; }
-
- private:
-  MetricsServer(std::unique_ptr<prometheus::Exposer> exposer, int port);
-
-  std::unique_ptr<prometheus::Exposer> exposer_;
-  int port_;
 };
 
 }  // namespace coop::publisher

@@ -3,9 +3,7 @@
 #include <utility>
 #include <vector>
 
-#include "absl/strings/str_cat.h"
 #include "prometheus/collectable.h"
-#include "prometheus/exposer.h"
 #include "prometheus/metric_family.h"
 
 namespace coop::stream {
@@ -72,31 +70,10 @@ class StreamCollectable : public prometheus::Collectable {
 
 }  // namespace
 
-struct StreamMetricsServer::Impl {
-  std::unique_ptr<prometheus::Exposer> exposer;
-  std::shared_ptr<StreamCollectable> collectable;
-};
-
-StreamMetricsServer::StreamMetricsServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-StreamMetricsServer::~StreamMetricsServer() = default;
-
-absl::StatusOr<std::unique_ptr<StreamMetricsServer>> StreamMetricsServer::Start(
-    const std::string& listen, const LogTail& tail, const SubscriptionHub& hub,
-    const StreamService& service) {
-  auto impl = std::make_unique<Impl>();
-  try {
-    impl->exposer = std::make_unique<prometheus::Exposer>(listen);
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(absl::StrCat("cannot serve metrics on ", listen, ": ", e.what()));
-  }
-  impl->collectable = std::make_shared<StreamCollectable>(tail, hub, service);
-  impl->exposer->RegisterCollectable(impl->collectable);
-  return std::unique_ptr<StreamMetricsServer>(new StreamMetricsServer(std::move(impl)));
-}
-
-int StreamMetricsServer::port() const {
-  const std::vector<int> ports = impl_->exposer->GetListeningPorts();
-  return ports.empty() ? 0 : ports[0];
+std::shared_ptr<prometheus::Collectable> MakeStreamMetrics(const LogTail& tail,
+                                                           const SubscriptionHub& hub,
+                                                           const StreamService& service) {
+  return std::make_shared<StreamCollectable>(tail, hub, service);
 }
 
 }  // namespace coop::stream

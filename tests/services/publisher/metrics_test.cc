@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/events/record_codec.h"
+#include "common/server/metrics_endpoint.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prometheus/collectable.h"
@@ -176,9 +177,10 @@ TEST(PublisherMetricsTest, QueueDepthWithoutSourceIsNotExported) {
 TEST(MetricsServerTest, ServesMetricsOverHttp) {
   PublisherMetrics metrics({.producer_queue_depth = [] { return int64_t{3}; }});
   metrics.RecordUnaryCall(PublishMethod::kPublish, absl::StatusCode::kOk, absl::Milliseconds(1));
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", metrics);
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> server =
+      server::MetricsEndpoint::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
+  (*server)->Register(metrics.collectable());
   ASSERT_GT((*server)->port(), 0);
   const std::string response = HttpGet((*server)->port(), "/metrics");
   EXPECT_THAT(response, HasSubstr(" 200 OK\r\n"));
@@ -193,9 +195,10 @@ TEST(MetricsServerTest, ServesMetricsOverHttp) {
 
 TEST(MetricsServerTest, ScrapeAfterMetricsAreGoneIsEmpty) {
   auto metrics = std::make_unique<PublisherMetrics>();
-  absl::StatusOr<std::unique_ptr<MetricsServer>> server =
-      MetricsServer::Start("127.0.0.1:0", *metrics);
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> server =
+      server::MetricsEndpoint::Start("127.0.0.1:0");
   ASSERT_TRUE(server.ok()) << server.status();
+  (*server)->Register(metrics->collectable());
   metrics.reset();
   const std::string response = HttpGet((*server)->port(), "/metrics");
   EXPECT_THAT(response, HasSubstr(" 200 OK\r\n"));
@@ -203,17 +206,16 @@ TEST(MetricsServerTest, ScrapeAfterMetricsAreGoneIsEmpty) {
 }
 
 TEST(MetricsServerTest, EmptyAddressIsInvalidArgument) {
-  PublisherMetrics metrics;
-  EXPECT_EQ(MetricsServer::Start("", metrics).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(server::MetricsEndpoint::Start("").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(MetricsServerTest, AddressInUseIsUnavailable) {
-  PublisherMetrics metrics;
-  absl::StatusOr<std::unique_ptr<MetricsServer>> first =
-      MetricsServer::Start("127.0.0.1:0", metrics);
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> first =
+      server::MetricsEndpoint::Start("127.0.0.1:0");
   ASSERT_TRUE(first.ok()) << first.status();
   const std::string address = absl::StrCat("127.0.0.1:", (*first)->port());
-  absl::StatusOr<std::unique_ptr<MetricsServer>> second = MetricsServer::Start(address, metrics);
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> second =
+      server::MetricsEndpoint::Start(address);
   EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(second.status().message(), HasSubstr(address));
 }
