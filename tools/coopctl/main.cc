@@ -5,6 +5,8 @@
 //   coopctl publish FILE...           publish the events of JSON or YAML files (- is stdin)
 //   coopctl subscribe [flags]         print a live subscription (filters, start, --count)
 //   coopctl replay --from=T --to=T    a time range as JSON lines, with the record digest
+//   coopctl views VIEW [ID] [flags]   a view as a table or JSON lines; rebuild; --as_of
+//   coopctl health                    is Kafka up, and is each service serving?
 //
 // Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line; 3 bad
 // input (a file that cannot be read or parsed, or an event the service finds invalid).
@@ -28,10 +30,12 @@
 #include "common/kafka/event_topics.h"
 #include "common/kafka/kafka_config.h"
 #include "tools/coopctl/connection.h"
+#include "tools/coopctl/health_command.h"
 #include "tools/coopctl/publish_command.h"
 #include "tools/coopctl/replay_command.h"
 #include "tools/coopctl/subscribe_command.h"
 #include "tools/coopctl/topics_command.h"
+#include "tools/coopctl/views_command.h"
 
 ABSL_FLAG(std::string, bootstrap_servers, "127.0.0.1:9092", "Kafka brokers, host:port,...");
 ABSL_FLAG(std::vector<std::string>, kafka_property, {},
@@ -69,6 +73,30 @@ ABSL_FLAG(std::vector<std::string>, party_ids, {},
 ABSL_FLAG(std::string, from, "", "replay: start of the range, inclusive (RFC 3339)");
 ABSL_FLAG(std::string, to, "", "replay: end of the range, exclusive (RFC 3339)");
 ABSL_FLAG(std::string, output, "", "replay: write the JSON lines to this file (default stdout)");
+ABSL_FLAG(std::string, views, "127.0.0.1:50052", "Address of the views service");
+ABSL_FLAG(int64_t, limit, 0, "views: rows at most (0: all)");
+ABSL_FLAG(std::string, as_of, "",
+          "views: answer as the view was at this instant (RFC 3339; not the timeline)");
+ABSL_FLAG(std::string, min_position, "",
+          "views: first wait until the view has applied this cursor (base64, e.g. a publish "
+          "token)");
+ABSL_FLAG(std::string, region, "",
+          "views agreements, hubs, trade: only rows of this region code (a country covers its "
+          "subdivisions)");
+ABSL_FLAG(std::string, party_id, "", "views agreements, hubs: only rows with this party");
+ABSL_FLAG(std::string, hub_id, "", "views agreements: only agreements about this hub");
+ABSL_FLAG(std::string, status, "",
+          "views agreements: signed, in_force, ...; views hubs: planned, under_construction, ...");
+ABSL_FLAG(std::string, area, "", "views agreements: a cooperation area, e.g. logistics");
+ABSL_FLAG(std::string, kind, "", "views hubs: a hub kind, e.g. logistics");
+ABSL_FLAG(std::string, direction, "", "views trade: export, import or turnover");
+ABSL_FLAG(std::string, hs_code_prefix, "", "views trade: HS code prefix (2..6 digits)");
+ABSL_FLAG(std::string, category_name, "", "views trade: exact category name");
+ABSL_FLAG(std::string, country, "", "views regions: a country code; it and its subdivisions");
+ABSL_FLAG(bool, wait, false, "views rebuild: wait until the new generation serves");
+ABSL_FLAG(std::vector<std::string>, check,
+          std::vector<std::string>({"kafka", "publisher", "views", "stream"}),
+          "health: the parts to check (kafka, publisher, views, stream)");
 
 namespace {
 
@@ -83,6 +111,11 @@ constexpr char kUsage[] =
     "                         and prints the cursor to resume from\n"
     "  replay                 the events recorded in [--from, --to) as JSON lines (--output),\n"
     "                         then a summary line with the record digest; same filters\n"
+    "  views VIEW [ID]        a view as a table (or --json lines): agreements, agreement ID,\n"
+    "                         hubs, hub ID, trade, regions, region CODE, timeline; filters\n"
+    "                         --region, --status, ...; --as_of=T; --min_position=CURSOR\n"
+    "  views rebuild          rebuild every view from the log (--wait); views rebuild-status\n"
+    "  health                 check Kafka and each service (--check=kafka,publisher,...)\n"
     "Exit codes: 0 done, 1 failed, 2 bad command line, 3 bad input. --help lists the flags.";
 
 // The connection flags of the commands that call a service.
@@ -224,6 +257,60 @@ int main(int argc, char** argv) {
     std::signal(SIGINT, OnInterrupt);
     std::signal(SIGTERM, OnInterrupt);
     status = coop::ctl::Replay(replay, interrupted, output.empty() ? std::cout : file, std::cerr);
+  } else if (!command.empty() && command[0] == "views") {
+    absl::StatusOr<coop::ctl::ConnectionOptions> connection =
+        ConnectionFromFlags(absl::GetFlag(FLAGS_views));
+    if (!connection.ok()) return UsageError(std::string(connection.status().message()));
+    coop::ctl::ViewsOptions views{.connection = *std::move(connection),
+                                  .args = {command.begin() + 1, command.end()},
+                                  .json = absl::GetFlag(FLAGS_json),
+                                  .limit = absl::GetFlag(FLAGS_limit),
+                                  .filter = FilterFromFlags(),
+                                  .wait = absl::GetFlag(FLAGS_wait)};
+    for (const auto& [name, value] : std::initializer_list<std::pair<const char*, std::string>>{
+             {"as_of", absl::GetFlag(FLAGS_as_of)},
+             {"min_position", absl::GetFlag(FLAGS_min_position)},
+             {"region", absl::GetFlag(FLAGS_region)},
+             {"party_id", absl::GetFlag(FLAGS_party_id)},
+             {"hub_id", absl::GetFlag(FLAGS_hub_id)},
+             {"status", absl::GetFlag(FLAGS_status)},
+             {"area", absl::GetFlag(FLAGS_area)},
+             {"kind", absl::GetFlag(FLAGS_kind)},
+             {"direction", absl::GetFlag(FLAGS_direction)},
+             {"hs_code_prefix", absl::GetFlag(FLAGS_hs_code_prefix)},
+             {"category_name", absl::GetFlag(FLAGS_category_name)},
+             {"country", absl::GetFlag(FLAGS_country)},
+             {"from", absl::GetFlag(FLAGS_from)},
+             {"to", absl::GetFlag(FLAGS_to)}}) {
+      if (!value.empty()) views.flags[name] = value;
+    }
+    if (absl::Status checked = coop::ctl::CheckViewsOptions(views); !checked.ok()) {
+      return UsageError(std::string(checked.message()));
+    }
+    std::signal(SIGINT, OnInterrupt);
+    std::signal(SIGTERM, OnInterrupt);
+    status = coop::ctl::RunViews(views, interrupted, std::cout, std::cerr);
+  } else if (command.size() == 1 && command[0] == "health") {
+    absl::StatusOr<coop::ctl::ConnectionOptions> connection = ConnectionFromFlags("");
+    if (!connection.ok()) return UsageError(std::string(connection.status().message()));
+    coop::ctl::HealthOptions health{.connection = *std::move(connection),
+                                    .events_topic = absl::GetFlag(FLAGS_events_topic),
+                                    .json = absl::GetFlag(FLAGS_json)};
+    health.kafka.bootstrap_servers.clear();
+    for (const std::string& part : absl::GetFlag(FLAGS_check)) {
+      if (part == "kafka") {
+        health.kafka = kafka;
+      } else if (part == "publisher" || part == "views" || part == "stream") {
+        health.services.push_back({.role = part,
+                                   .address = part == "publisher" ? absl::GetFlag(FLAGS_publisher)
+                                              : part == "views"   ? absl::GetFlag(FLAGS_views)
+                                                                  : absl::GetFlag(FLAGS_stream)});
+      } else {
+        return UsageError(
+            absl::StrCat("--check: '", part, "' is not kafka, publisher, views or stream"));
+      }
+    }
+    status = coop::ctl::Health(health, std::cout);
   } else if (command.size() == 1 && command[0] == "publish") {
     return UsageError("publish: name the files to publish (- for standard input)");
   } else if (command.empty()) {
