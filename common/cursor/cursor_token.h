@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -44,6 +45,16 @@ std::string EncodePosition(const LogId& log, int32_t partition, int64_t offset);
 // Parses a token produced by EncodeCursor. INVALID_ARGUMENT when it is malformed, of an unknown
 // version, too long, or names a log other than `expected`.
 absl::StatusOr<Cursor> DecodeCursor(absl::string_view token, const LogId& expected);
+
+// As DecodeCursor, for whichever log the token names (a client that does not know the
+// deployment's cluster id).
+absl::StatusOr<Cursor> DecodeCursorOfAnyLog(absl::string_view token);
+
+// One token at or past each of `tokens` (all of one log): for each partition any of them names,
+// the furthest next offset. Waiting for it as a view's min_position reads every write the
+// tokens stand for. INVALID_ARGUMENT when `tokens` is empty, one is malformed, or they name
+// different logs.
+absl::StatusOr<std::string> MergeCursors(const std::vector<std::string>& tokens);
 
 }  // namespace coop::cursor
 

@@ -2,9 +2,11 @@
 
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/cursor/cursor_token.h"
 #include "coop/v1/publisher.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "nlohmann/json.hpp"
@@ -26,6 +28,7 @@ absl::Status Publish(const PublishOptions& options, std::istream& standard_input
   std::unique_ptr<coop::v1::Publisher::Stub> stub = coop::v1::Publisher::NewStub(*channel);
   int64_t recorded = 0;
   int64_t duplicates = 0;
+  std::vector<std::string> tokens;
   for (const FileEvent& event : events) {
     grpc::ClientContext context;
     PrepareContext(options.connection, context);
@@ -39,6 +42,7 @@ absl::Status Publish(const PublishOptions& options, std::istream& standard_input
     }
     const coop::v1::PublishAck& ack = response.ack();
     const std::string token = absl::Base64Escape(ack.position().token());
+    tokens.push_back(ack.position().token());
     if (ack.duplicate()) {
       ++duplicates;
     } else {
@@ -63,6 +67,10 @@ absl::Status Publish(const PublishOptions& options, std::istream& standard_input
   if (!options.json) {
     out << "published " << events.size() << " events: " << recorded << " recorded, " << duplicates
         << " duplicates\n";
+    // One cursor past all of them: views queries given it as --min_position see every one.
+    if (absl::StatusOr<std::string> merged = cursor::MergeCursors(tokens); merged.ok()) {
+      out << "min_position: " << absl::Base64Escape(*merged) << "\n";
+    }
   }
   return absl::OkStatus();
 }

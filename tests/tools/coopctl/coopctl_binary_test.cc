@@ -241,7 +241,11 @@ TEST_F(CoopctlTest, TheWholeSeedPublishesUnderTheDemoPolicyWithEachPublishersKey
     ASSERT_EQ(result.exit_code, 0) << result.output;
     EXPECT_THAT(result.output, HasSubstr(" duplicates"));
     EXPECT_THAT(result.output, Not(HasSubstr("duplicate of")));
-    recorded += std::count(result.output.begin(), result.output.end(), '\n') - 1;
+    for (size_t at = result.output.find(": recorded at "); at != std::string::npos;
+         at = result.output.find(": recorded at ", at + 1)) {
+      ++recorded;
+    }
+    EXPECT_THAT(result.output, HasSubstr("\nmin_position: "));
     ++files;
   }
   EXPECT_EQ(files, 5);
