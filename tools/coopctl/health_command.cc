@@ -111,7 +111,7 @@ absl::Status Health(const HealthOptions& options, std::ostream& out) {
     parts.push_back(CheckService(options, target));
   }
   std::vector<std::string> unhealthy;
-  Table table({"PART", "ADDRESS", "STATE", "DETAIL"});
+  Table table({"PART", "ADDRESS", "STATE", "DETAIL"}, /*max_cell_chars=*/0);
   for (const PartHealth& part : parts) {
     if (!part.healthy) unhealthy.push_back(absl::StrCat(part.part, " (", part.state, ")"));
     if (options.json) {

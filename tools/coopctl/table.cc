@@ -27,11 +27,14 @@ std::string Truncate(absl::string_view text, size_t max_chars) {
   return std::string(text.substr(0, end)) + "…";
 }
 
-Table::Table(std::vector<std::string> headers) : headers_(std::move(headers)) {}
+Table::Table(std::vector<std::string> headers, size_t max_cell_chars)
+    : headers_(std::move(headers)), max_cell_chars_(max_cell_chars) {}
 
 void Table::AddRow(std::vector<std::string> cells) {
   cells.resize(headers_.size());
-  for (std::string& cell : cells) cell = Truncate(cell, kMaxCellChars);
+  if (max_cell_chars_ > 0) {
+    for (std::string& cell : cells) cell = Truncate(cell, max_cell_chars_);
+  }
   rows_.push_back(std::move(cells));
 }
 

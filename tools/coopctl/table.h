@@ -14,10 +14,13 @@ namespace coop::ctl {
 
 class Table {
  public:
-  // `headers` names the columns; every row must have as many cells.
-  explicit Table(std::vector<std::string> headers);
+  static constexpr size_t kMaxCellChars = 60;
 
-  // Adds a row; cells longer than `max_cell_chars` are cut there and end with "…".
+  // `headers` names the columns; every row must have as many cells. Cells longer than
+  // `max_cell_chars` are cut there and end with "…"; 0 keeps them whole.
+  explicit Table(std::vector<std::string> headers, size_t max_cell_chars = kMaxCellChars);
+
+  // Adds a row.
   void AddRow(std::vector<std::string> cells);
 
   size_t rows() const { return rows_.size(); }
@@ -25,10 +28,9 @@ class Table {
   // Writes the header, then each row, columns separated by two spaces, without trailing blanks.
   void Print(std::ostream& out) const;
 
-  static constexpr size_t kMaxCellChars = 60;
-
  private:
   std::vector<std::string> headers_;
+  size_t max_cell_chars_;
   std::vector<std::vector<std::string>> rows_;
 };
 

@@ -190,7 +190,8 @@ std::string DateText(const coop::v1::PartialDate& date) {
 std::string PeriodText(const coop::v1::Period& period) {
   const std::string start = DateText(period.start());
   const std::string end = DateText(period.end());
-  return start == end ? start : absl::StrCat(start, "..", end);
+  // An unset end: the period is the unit start names.
+  return end.empty() || start == end ? start : absl::StrCat(start, "..", end);
 }
 
 // 1234567 -> "1,234,567".
@@ -644,13 +645,15 @@ absl::Status ListTimeline(Stub& stub, const ViewsOptions& options, std::ostream&
                           std::ostream& notes) {
   coop::v1::ListTimelineRequest request;
   if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  for (const auto& [flag, field] : {std::pair{"from", request.mutable_start_time()},
-                                    std::pair{"to", request.mutable_end_time()}}) {
-    if (std::string text = Flag(options, flag); !text.empty()) {
-      absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag(flag, text);
-      if (!time.ok()) return time.status();
-      *field = *time;
-    }
+  if (std::string text = Flag(options, "from"); !text.empty()) {
+    absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("from", text);
+    if (!time.ok()) return time.status();
+    *request.mutable_start_time() = *time;
+  }
+  if (std::string text = Flag(options, "to"); !text.empty()) {
+    absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("to", text);
+    if (!time.ok()) return time.status();
+    *request.mutable_end_time() = *time;
   }
   if (options.filter.ByteSizeLong() > 0) *request.mutable_filter() = options.filter;
   Rows rows(options, kTimelineHeaders, "events", out);
