@@ -10,6 +10,8 @@
 //
 // Exit codes: 0 done; 1 the operation failed (message on stderr); 2 bad command line; 3 bad
 // input (a file that cannot be read or parsed, or an event the service finds invalid).
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <fstream>
@@ -256,6 +258,7 @@ int main(int argc, char** argv) {
     }
     std::signal(SIGINT, OnInterrupt);
     std::signal(SIGTERM, OnInterrupt);
+    replay.progress_bar = isatty(STDERR_FILENO) == 1;
     status = coop::ctl::Replay(replay, interrupted, output.empty() ? std::cout : file, std::cerr);
   } else if (!command.empty() && command[0] == "views") {
     absl::StatusOr<coop::ctl::ConnectionOptions> connection =

@@ -1,6 +1,8 @@
 #include "tools/coopctl/replay_command.h"
 
+#include <algorithm>
 #include <memory>
+#include <string>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -33,6 +35,22 @@ void WriteEvent(const coop::v1::ReplayedEvent& replayed, std::ostream& out) {
 
 }  // namespace
 
+std::string ProgressBar(const coop::v1::ReplayRequest& request,
+                        const coop::v1::ReplayProgress& progress) {
+  constexpr int kWidth = 30;
+  const double span = static_cast<double>(TimeUtil::TimestampToMilliseconds(request.end_time()) -
+                                          TimeUtil::TimestampToMilliseconds(request.start_time()));
+  const double done =
+      static_cast<double>(TimeUtil::TimestampToMilliseconds(progress.reached_time()) -
+                          TimeUtil::TimestampToMilliseconds(request.start_time()));
+  const double fraction = span <= 0 ? 1.0 : std::clamp(done / span, 0.0, 1.0);
+  const int filled = static_cast<int>(fraction * kWidth);
+  return absl::StrCat("[", std::string(filled, '#'), std::string(kWidth - filled, '.'), "] ",
+                      static_cast<int>(fraction * 100), "%  ", progress.delivered_count(),
+                      " events of ", progress.scanned_count(), " read, up to ",
+                      TimeUtil::ToString(progress.reached_time()));
+}
+
 absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop, std::ostream& out,
                     std::ostream& notes) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options.connection);
@@ -49,6 +67,7 @@ absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop,
   const CancelOnStop cancel_on_stop(context, stop);
   int64_t written = 0;
   bool summarised = false;
+  bool bar_shown = false;
   coop::v1::ReplayResponse response;
   while (reader->Read(&response)) {
     if (response.has_event()) {
@@ -60,11 +79,19 @@ absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop,
       ++written;
     }
     if (response.has_progress()) {
-      notes << "replay: " << response.progress().delivered_count() << " events delivered of "
-            << response.progress().scanned_count() << " read, up to "
-            << TimeUtil::ToString(response.progress().reached_time()) << "\n";
+      const coop::v1::ReplayProgress& progress = response.progress();
+      if (options.progress_bar) {
+        notes << "\r" << ProgressBar(request, progress) << std::flush;
+        bar_shown = true;
+      } else {
+        notes << "replay: " << progress.delivered_count() << " events delivered of "
+              << progress.scanned_count() << " read, up to "
+              << TimeUtil::ToString(progress.reached_time()) << "\n";
+      }
     }
     if (response.has_summary()) {
+      if (bar_shown) notes << "\n";
+      bar_shown = false;
       const coop::v1::ReplaySummary& summary = response.summary();
       Json line = {{"count", summary.count()},
                    {"sha256", absl::BytesToHexString(summary.sha256())}};
@@ -79,6 +106,7 @@ absl::Status Replay(const ReplayOptions& options, const std::atomic<bool>& stop,
     }
   }
   out.flush();
+  if (bar_shown) notes << "\n";
   const grpc::Status status = reader->Finish();
   if (stop.load()) {
     return absl::CancelledError(absl::StrCat("replay interrupted after ", written, " events"));

@@ -17,7 +17,14 @@ struct ReplayOptions {
   ConnectionOptions connection;
   // start_time, end_time and the filter; max_events_per_message is set here.
   coop::v1::ReplayRequest request;
+  // Progress as one bar redrawn in place (for a terminal) instead of a line per message.
+  bool progress_bar = false;
 };
+
+// The progress bar line: how much of [start_time, end_time) the replay has reached, and its
+// counts ("[#########.....] 62%  1200 events of 5000 read, up to 2025-...").
+std::string ProgressBar(const coop::v1::ReplayRequest& request,
+                        const coop::v1::ReplayProgress& progress);
 
 // Writes each replayed event to `out` as a JSON line {"event": ..., "partition": P, "offset": O,
 // "record_value": "<base64 of the stored record>"}, in the replay's order, then a last line
