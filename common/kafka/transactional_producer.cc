@@ -143,4 +143,12 @@ absl::StatusOr<std::vector<RecordPosition>> TransactionalProducer::WriteAll(
   return failed;
 }
 
+absl::Status TransactionalProducer::health() const {
+  char reason[512] = {0};
+  const rd_kafka_resp_err_t err = rd_kafka_fatal_error(impl_->client.get(), reason, sizeof(reason));
+  if (err == RD_KAFKA_RESP_ERR_NO_ERROR) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat("the transactional producer failed for good (",
+                                          rd_kafka_err2name(err), "): ", reason));
+}
+
 }  // namespace coop::kafka

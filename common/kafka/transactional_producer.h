@@ -37,6 +37,10 @@ class TransactionalProducer {
                                                        const std::vector<KafkaRecord>& records,
                                                        absl::Duration timeout);
 
+  // OK until the producer has hit a fatal error (e.g. fenced: another producer registered the
+  // same transactional id), after which no transaction can succeed; that error then.
+  absl::Status health() const;
+
  private:
   struct Impl;
   explicit TransactionalProducer(std::unique_ptr<Impl> impl);

@@ -89,6 +89,8 @@ absl::Status RunServers(const std::vector<Placement>& placements, const RunOptio
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   for (HostedServer& hosted : servers) {
     grpc::ServerBuilder builder;
+    // Without SO_REUSEPORT: a second server on a port in use must fail, not share it.
+    builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
     grpc::ResourceQuota quota(absl::StrCat("coop-", hosted.listen));
     quota.SetMaxThreads(options.max_threads);
     builder.SetResourceQuota(quota);

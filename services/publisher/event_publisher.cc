@@ -304,6 +304,15 @@ absl::StatusOr<std::unique_ptr<EventPublisher>> EventPublisher::Create(
 const cursor::LogId& EventPublisher::log() const { return impl_->log; }
 int64_t EventPublisher::QueueDepth() const { return impl_->producer->OutstandingRecords(); }
 
+absl::Status EventPublisher::health() const {
+  if (impl_->batch_producer == nullptr) return absl::OkStatus();
+  absl::Status batches = impl_->batch_producer->health();
+  if (batches.ok()) return batches;
+  return absl::Status(batches.code(),
+                      absl::StrCat(batches.message(), " (is --instance_id ",
+                                   impl_->config.instance_id, " used by another publisher?)"));
+}
+
 void EventPublisher::Publish(Event event, absl::Time deadline, AckCallback done) {
   Impl::Prepared prepared = impl_->Prepare(std::move(event), deadline, std::move(done));
   if (!impl_->config.cross_instance_dedup) {

@@ -72,6 +72,11 @@ class EventPublisher {
   // Records queued or in flight in the producer.
   int64_t QueueDepth() const;
 
+  // OK while every publish path can write; an error once one cannot any more (the batch
+  // producer was fenced by another instance with the same instance_id), which only a restart
+  // with a unique --instance_id cures.
+  absl::Status health() const;
+
  private:
   struct Impl;
   explicit EventPublisher(std::unique_ptr<Impl> impl);

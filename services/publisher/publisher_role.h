@@ -28,6 +28,8 @@ class PublisherRole final : public server::Role {
   std::string name() const override { return "publisher"; }
   std::vector<HostedService> services() override;
   std::shared_ptr<prometheus::Collectable> metrics() override;
+  // Follows the publisher: not OK once a publish path cannot write any more (fenced).
+  absl::Status health() const override { return publisher_->health(); }
   std::string Describe() const override;
 
  private:

@@ -15,6 +15,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
 #include "absl/strings/match.h"
@@ -48,9 +49,9 @@ ABSL_FLAG(std::string, listen, "",
 ABSL_FLAG(std::string, publisher_listen, "127.0.0.1:50051", "gRPC address of the publisher");
 ABSL_FLAG(std::string, stream_listen, "127.0.0.1:50053", "gRPC address of the stream role");
 ABSL_FLAG(std::string, views_listen, "127.0.0.1:50052", "gRPC address of the views");
-ABSL_FLAG(std::string, metrics_listen, "",
-          "HTTP address (host:port) serving /metrics for every hosted role; when given (even "
-          "empty: no metrics) it replaces the --<role>_metrics_listen flags");
+ABSL_FLAG(std::string, metrics_listen, "per-role",
+          "HTTP address (host:port) serving /metrics for every hosted role, or empty for no "
+          "metrics; per-role: each role on its --<role>_metrics_listen");
 ABSL_FLAG(std::string, publisher_metrics_listen, "127.0.0.1:9464",
           "/metrics of the publisher; empty: none");
 ABSL_FLAG(std::string, stream_metrics_listen, "127.0.0.1:9466",
@@ -139,8 +140,8 @@ std::vector<std::string>& CommandLine() {
   return *args;
 }
 
-// Whether `flag` was given on the command line (--flag, --flag=..., -flag, --noflag; not in a
-// --flagfile), even with its default value.
+// Whether `flag` was set: given on the command line (even with its default value), or given a
+// value other than its default anywhere (a --flagfile too).
 bool Given(absl::string_view flag) {
   for (const std::string& arg : CommandLine()) {
     if (arg == "--") break;
@@ -149,7 +150,8 @@ bool Given(absl::string_view flag) {
     name = name.substr(0, name.find('='));
     if (name == flag || name == absl::StrCat("no", flag)) return true;
   }
-  return false;
+  const absl::CommandLineFlag* found = absl::FindCommandLineFlag(flag);
+  return found != nullptr && found->CurrentValue() != found->DefaultValue();
 }
 
 // The hosted roles, checked: known, not repeated, and no flag of a role left out.
@@ -195,9 +197,15 @@ int Fail(const absl::Status& status) {
 }  // namespace
 
 int main(int argc, char** argv) {
+#ifdef COOP_SERVER_ROLE
+  absl::SetProgramUsageMessage(
+      absl::StrCat("--policy=FILE [flags]: coop-server with the ", COOP_SERVER_ROLE,
+                   " role only (the flags of the other roles, listed too, are refused)"));
+#else
   absl::SetProgramUsageMessage(
       "[--roles=publisher,stream,views] --policy=FILE [flags]: coopstream's gRPC services — "
       "publisher, stream (subscriptions and replay) and views — in one process");
+#endif
   absl::FlagsUsageConfig usage;
   usage.contains_help_flags = [](absl::string_view file) {
     return absl::StrContains(file, "services/server/") ||
@@ -290,14 +298,15 @@ int main(int argc, char** argv) {
   for (const std::unique_ptr<coop::server::Role>& role : hosted) {
     const std::string name = role->name();
     coop::server::Placement placement{.role = role.get()};
-    placement.listen = Given("listen")       ? absl::GetFlag(FLAGS_listen)
-                       : name == "publisher" ? absl::GetFlag(FLAGS_publisher_listen)
-                       : name == "stream"    ? absl::GetFlag(FLAGS_stream_listen)
-                                             : absl::GetFlag(FLAGS_views_listen);
+    placement.listen = !absl::GetFlag(FLAGS_listen).empty() ? absl::GetFlag(FLAGS_listen)
+                       : name == "publisher"                ? absl::GetFlag(FLAGS_publisher_listen)
+                       : name == "stream"                   ? absl::GetFlag(FLAGS_stream_listen)
+                                                            : absl::GetFlag(FLAGS_views_listen);
     if (placement.listen.empty()) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("--", name, "_listen: empty")));
     }
-    placement.metrics_listen = Given("metrics_listen") ? absl::GetFlag(FLAGS_metrics_listen)
+    placement.metrics_listen = absl::GetFlag(FLAGS_metrics_listen) != "per-role"
+                                   ? absl::GetFlag(FLAGS_metrics_listen)
                                : name == "publisher" ? absl::GetFlag(FLAGS_publisher_metrics_listen)
                                : name == "stream"    ? absl::GetFlag(FLAGS_stream_metrics_listen)
                                                      : absl::GetFlag(FLAGS_views_metrics_listen);

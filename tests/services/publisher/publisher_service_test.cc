@@ -204,6 +204,30 @@ TEST_F(PublisherServiceTest, SecondInstanceAnswersDuplicateOfFirstInstancesEvent
   EXPECT_EQ(RecordCount(), 5);
 }
 
+// A second instance with the same instance_id (Kafka transactional id) fences the first one's
+// batch producer for good: the first then reports it through health(), so that its server
+// says NOT_SERVING and names the likely cause, instead of failing every batch while healthy.
+TEST_F(PublisherServiceTest, SameInstanceIdElsewhereFencesBatchesAndShowsInHealth) {
+  coop::v1::Event event = coop::testing::MemorandumSignedEvent();
+  event.set_source("publishers/mosreg-government");
+  event.set_id("mosreg-fenced-0");
+  ASSERT_TRUE(publisher_->PublishBatch({event}, absl::Now() + kTimeout).ok());
+  EXPECT_TRUE(publisher_->health().ok()) << publisher_->health();
+
+  absl::StatusOr<std::unique_ptr<EventPublisher>> twin = EventPublisher::Create(config_);
+  ASSERT_TRUE(twin.ok()) << twin.status();
+  event.set_id("mosreg-fenced-1");
+  absl::StatusOr<std::vector<coop::v1::PublishAck>> fenced =
+      publisher_->PublishBatch({event}, absl::Now() + kTimeout);
+  EXPECT_FALSE(fenced.ok());
+  const absl::Status health = publisher_->health();
+  EXPECT_FALSE(health.ok());
+  EXPECT_THAT(health.message(), HasSubstr(config_.instance_id));
+  // The newer instance writes on.
+  EXPECT_TRUE((*twin)->PublishBatch({event}, absl::Now() + kTimeout).ok());
+  EXPECT_TRUE((*twin)->health().ok()) << (*twin)->health();
+}
+
 TEST_F(PublisherServiceTest, SameIdWithOtherContentIsAlreadyExists) {
   coop::v1::Event event = coop::testing::MemorandumSignedEvent();
   coop::v1::PublishResponse response;

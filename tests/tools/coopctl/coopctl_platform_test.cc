@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -227,6 +228,16 @@ TEST_F(CoopctlPlatformTest, BadViewsCommandLinesAreUsageErrorsNamingTheFlag) {
   EXPECT_THAT(missing.output, HasSubstr("NOT_FOUND"));
 }
 
+TEST_F(CoopctlPlatformTest, ASecondServerOnThePortInUseFailsToStart) {
+  // gRPC would share the port (SO_REUSEPORT) and split the calls between two processes.
+  const CommandResult second = RunCommand(absl::StrCat(
+      COOP_SERVER_BINARY, " --roles=stream --listen=", address_,
+      " --metrics_listen=", " --bootstrap_servers=", bootstrap_, " --events_topic=", topic_,
+      " --policy=", COOP_DEMO_DIR, "/policy.json --insecure_plaintext"));
+  EXPECT_EQ(second.exit_code, 1) << second.output;
+  EXPECT_THAT(second.output, HasSubstr(absl::StrCat("cannot listen on ", address_)));
+}
+
 // coop-server refuses bad role choices before it connects to anything.
 TEST(CoopServerFlagsTest, UnknownRoleAndFlagsOfRolesNotHostedAreRefused) {
   const CommandResult unknown =
@@ -239,6 +250,15 @@ TEST(CoopServerFlagsTest, UnknownRoleAndFlagsOfRolesNotHostedAreRefused) {
   EXPECT_THAT(foreign.output,
               HasSubstr("--sqlite_dir: a flag of the views role, which --roles=publisher does "
                         "not host"));
+  // From a flag file too.
+  const std::string flagfile =
+      (std::filesystem::temp_directory_path() / coop::testing::UniqueTopicName("flags")).string();
+  std::ofstream(flagfile) << "--roles=stream\n--postgres_url=postgresql://nowhere/coop\n";
+  const CommandResult from_file =
+      RunCommand(absl::StrCat(COOP_SERVER_BINARY, " --flagfile=", flagfile));
+  std::filesystem::remove(flagfile);
+  EXPECT_EQ(from_file.exit_code, 1) << from_file.output;
+  EXPECT_THAT(from_file.output, HasSubstr("--postgres_url: a flag of the views role"));
   const CommandResult fixed = RunCommand(absl::StrCat(COOP_PUBLISHER_BINARY, " --roles=views"));
   EXPECT_EQ(fixed.exit_code, 1) << fixed.output;
   EXPECT_THAT(fixed.output, HasSubstr("this program hosts the publisher role only"));
