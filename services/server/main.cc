@@ -228,6 +228,15 @@ int main(int argc, char** argv) {
 
   absl::StatusOr<std::set<std::string>> roles = HostedRoles();
   if (!roles.ok()) return Fail(roles.status());
+  // A list flag given twice keeps only its last value: refuse rather than drop properties.
+  if (const int given = static_cast<int>(std::count_if(
+          CommandLine().begin(), CommandLine().end(),
+          [](const std::string& arg) { return absl::StartsWith(arg, "--kafka_property="); }));
+      given > 1) {
+    return Fail(absl::InvalidArgumentError(absl::StrCat(
+        "--kafka_property: given ", given,
+        " times, but only the last would count; give every property in one, comma-separated")));
+  }
   if (absl::GetFlag(FLAGS_max_threads) < 1) {
     return Fail(absl::InvalidArgumentError("--max_threads: must be at least 1"));
   }

@@ -99,7 +99,10 @@ std::string DescribeRpcError(const grpc::Status& status) {
     coop::v1::BadRequest bad_request;
     if (!bad_request.ParseFromString(detail.value())) continue;
     for (const auto& violation : bad_request.field_violations()) {
-      absl::StrAppend(&text, "; ", violation.field(), ": ", violation.description());
+      const std::string line = absl::StrCat(violation.field(), ": ", violation.description());
+      // A message that is its one violation already says it.
+      if (status.error_message() == line) continue;
+      absl::StrAppend(&text, "; ", line);
     }
   }
   return text;

@@ -250,6 +250,10 @@ TEST(CoopServerFlagsTest, UnknownRoleAndFlagsOfRolesNotHostedAreRefused) {
   EXPECT_THAT(foreign.output,
               HasSubstr("--sqlite_dir: a flag of the views role, which --roles=publisher does "
                         "not host"));
+  const CommandResult twice = RunCommand(
+      absl::StrCat(COOP_SERVER_BINARY, " --kafka_property=linger.ms=3 --kafka_property=acks=all"));
+  EXPECT_EQ(twice.exit_code, 1) << twice.output;
+  EXPECT_THAT(twice.output, HasSubstr("--kafka_property: given 2 times"));
   // From a flag file too.
   const std::string flagfile =
       (std::filesystem::temp_directory_path() / coop::testing::UniqueTopicName("flags")).string();
