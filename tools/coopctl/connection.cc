@@ -86,6 +86,17 @@ absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view text)
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(absl::ToUnixNanos(time));
 }
 
+absl::StatusOr<google::protobuf::Timestamp> TimeFlag(absl::string_view flag,
+                                                     absl::string_view text) {
+  absl::StatusOr<google::protobuf::Timestamp> time = ParseRfc3339(text);
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--", flag, ": '", text,
+        "' is not an RFC 3339 time (e.g. 2025-09-10T00:00:00Z): ", time.status().message()));
+  }
+  return time;
+}
+
 std::string DescribeRpcError(const grpc::Status& status) {
   std::string text =
       absl::StrCat(absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code())),

@@ -63,6 +63,11 @@ class CancelOnStop {
 // reason otherwise.
 absl::StatusOr<google::protobuf::Timestamp> ParseRfc3339(absl::string_view text);
 
+// The RFC 3339 value of command-line flag `flag`; INVALID_ARGUMENT naming the flag, the value
+// and an example otherwise.
+absl::StatusOr<google::protobuf::Timestamp> TimeFlag(absl::string_view flag,
+                                                     absl::string_view text);
+
 // The status of a failed call as a message: "CODE: message", then each field violation of a
 // BadRequest detail ("; events[0].hub_milestone.hub_id: must be a slug").
 std::string DescribeRpcError(const grpc::Status& status);

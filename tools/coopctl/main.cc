@@ -163,15 +163,12 @@ coop::v1::EventFilter FilterFromFlags() {
   return filter;
 }
 
-// An RFC 3339 flag as a Timestamp; INVALID_ARGUMENT naming the flag.
-absl::Status TimeFlag(const char* flag, const std::string& value,
-                      google::protobuf::Timestamp& timestamp) {
+// A required RFC 3339 flag as a Timestamp; INVALID_ARGUMENT naming the flag.
+absl::Status RequiredTimeFlag(const char* flag, const std::string& value,
+                              google::protobuf::Timestamp& timestamp) {
   if (value.empty()) return absl::InvalidArgumentError(absl::StrCat("--", flag, ": required"));
-  absl::StatusOr<google::protobuf::Timestamp> time = coop::ctl::ParseRfc3339(value);
-  if (!time.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "--", flag, ": '", value, "' is not an RFC 3339 time: ", time.status().message()));
-  }
+  absl::StatusOr<google::protobuf::Timestamp> time = coop::ctl::TimeFlag(flag, value);
+  if (!time.ok()) return time.status();
   timestamp = *time;
   return absl::OkStatus();
 }
@@ -245,7 +242,7 @@ int main(int argc, char** argv) {
     for (const auto& [flag, value, timestamp] :
          {std::tuple{"from", absl::GetFlag(FLAGS_from), replay.request.mutable_start_time()},
           std::tuple{"to", absl::GetFlag(FLAGS_to), replay.request.mutable_end_time()}}) {
-      if (absl::Status parsed = TimeFlag(flag, value, *timestamp); !parsed.ok()) {
+      if (absl::Status parsed = RequiredTimeFlag(flag, value, *timestamp); !parsed.ok()) {
         return UsageError(std::string(parsed.message()));
       }
     }

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <cstdio>
-#include <functional>
 #include <memory>
 #include <set>
 #include <utility>
@@ -16,6 +14,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
+#include "common/status_macros.h"
 #include "coop/v1/views.grpc.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -29,61 +28,6 @@ using google::protobuf::util::TimeUtil;
 using Stub = coop::v1::Views::Stub;
 
 constexpr int kPageSize = 1000;
-
-// ---------------------------------------------------------------------------------------------
-// The views and their flags.
-
-struct ViewSpec {
-  const char* name;
-  // Words after the view name: 0 for a list, 1 for a single row (its id), -1 for 0 or 1.
-  int ids;
-  std::vector<std::string> flags;
-};
-
-const std::vector<ViewSpec>& Specs() {
-  static const auto* specs = new std::vector<ViewSpec>{
-      {"agreements",
-       0,
-       {"as_of", "min_position", "region", "party_id", "hub_id", "status", "area"}},
-      {"agreement", 1, {"as_of", "min_position"}},
-      {"hubs", 0, {"as_of", "min_position", "region", "party_id", "kind", "status"}},
-      {"hub", 1, {"as_of", "min_position"}},
-      {"trade",
-       0,
-       {"as_of", "min_position", "region", "direction", "hs_code_prefix", "category_name"}},
-      {"regions", 0, {"as_of", "min_position", "country"}},
-      {"region", 1, {"as_of", "min_position"}},
-      {"timeline", 0, {"min_position", "from", "to", "event filter"}},
-      {"rebuild", 0, {"wait"}},
-      {"rebuild-status", -1, {}},
-  };
-  return *specs;
-}
-
-absl::StatusOr<const ViewSpec*> FindSpec(const std::vector<std::string>& args) {
-  std::vector<std::string> names;
-  for (const ViewSpec& spec : Specs()) names.push_back(spec.name);
-  if (args.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("views: name a view: ", absl::StrJoin(names, ", ")));
-  }
-  for (const ViewSpec& spec : Specs()) {
-    if (args[0] != spec.name) continue;
-    const int ids = static_cast<int>(args.size()) - 1;
-    if (spec.ids == 1 && ids != 1) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("views ", spec.name, ": give exactly one id, e.g. coopctl views ", spec.name,
-                       spec.name == std::string("region") ? " KZ-19" : " <id>"));
-    }
-    if ((spec.ids == 0 && ids != 0) || (spec.ids == -1 && ids > 1)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("views ", spec.name, ": unexpected '", args.back(), "'"));
-    }
-    return &spec;
-  }
-  return absl::InvalidArgumentError(absl::StrCat("views: unknown view '", args[0],
-                                                 "'; the views are ", absl::StrJoin(names, ", ")));
-}
 
 // ---------------------------------------------------------------------------------------------
 // Flag values.
@@ -131,18 +75,6 @@ absl::StatusOr<Enum> ParseEnum(const std::string& flag, const std::string& text)
   return static_cast<Enum>(value->number());
 }
 
-absl::StatusOr<google::protobuf::Timestamp> TimeFlag(const std::string& flag,
-                                                     const std::string& text) {
-  absl::StatusOr<google::protobuf::Timestamp> time = ParseRfc3339(text);
-  if (!time.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat("--", flag, ": '", text,
-                                                   "' is not an RFC 3339 time (e.g. "
-                                                   "2025-09-10T00:00:00Z): ",
-                                                   time.status().message()));
-  }
-  return *time;
-}
-
 absl::StatusOr<std::string> CursorFlag(const std::string& text) {
   std::string token;
   if (!absl::Base64Unescape(text, &token) || token.empty()) {
@@ -158,21 +90,118 @@ std::string Flag(const ViewsOptions& options, const std::string& name) {
   return it == options.flags.end() ? "" : it->second;
 }
 
-// Sets the fields every query shares (min_position, as_of) on `request`.
+// Sets the enum field `set` takes from flag `flag`, when given.
+template <typename Enum, typename Setter>
+absl::Status SetEnumFlag(const ViewsOptions& options, const std::string& flag, Setter set) {
+  const std::string text = Flag(options, flag);
+  if (text.empty()) return absl::OkStatus();
+  COOP_ASSIGN_OR_RETURN(const Enum value, ParseEnum<Enum>(flag, text));
+  set(value);
+  return absl::OkStatus();
+}
+
+// Sets the timestamp `field()` returns from flag `flag`, when given (unset otherwise: the
+// field is only created for a value).
+template <typename Field>
+absl::Status SetTimeFlag(const ViewsOptions& options, const std::string& flag, Field field) {
+  const std::string text = Flag(options, flag);
+  if (text.empty()) return absl::OkStatus();
+  COOP_ASSIGN_OR_RETURN(*field(), TimeFlag(flag, text));
+  return absl::OkStatus();
+}
+
+// The request of each view from the options: every flag value is parsed here, once, for the
+// check (CheckViewsOptions, a dry run) and for the call. INVALID_ARGUMENT naming the flag.
+// Fields every query shares: min_position, and as_of where the request has it.
 template <typename Request>
-absl::Status SetCommon(const ViewsOptions& options, Request& request) {
+absl::Status BuildCommon(const ViewsOptions& options, Request& request) {
   if (std::string cursor = Flag(options, "min_position"); !cursor.empty()) {
-    absl::StatusOr<std::string> token = CursorFlag(cursor);
-    if (!token.ok()) return token.status();
-    request.set_min_position(*token);
+    COOP_ASSIGN_OR_RETURN(*request.mutable_min_position(), CursorFlag(cursor));
   }
   if constexpr (requires { request.mutable_as_of(); }) {
-    if (std::string as_of = Flag(options, "as_of"); !as_of.empty()) {
-      absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("as_of", as_of);
-      if (!time.ok()) return time.status();
-      *request.mutable_as_of() = *time;
-    }
+    COOP_RETURN_IF_ERROR(SetTimeFlag(options, "as_of", [&] { return request.mutable_as_of(); }));
   }
+  return absl::OkStatus();
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::ListAgreementsRequest& request) {
+  COOP_RETURN_IF_ERROR(BuildCommon(options, request));
+  if (std::string region = Flag(options, "region"); !region.empty()) {
+    request.mutable_region()->set_code(region);
+  }
+  request.set_party_id(Flag(options, "party_id"));
+  request.set_hub_id(Flag(options, "hub_id"));
+  COOP_RETURN_IF_ERROR(SetEnumFlag<coop::v1::AgreementStatus>(
+      options, "status", [&](auto value) { request.set_status(value); }));
+  return SetEnumFlag<coop::v1::CooperationArea>(options, "area",
+                                                [&](auto value) { request.set_area(value); });
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::ListHubsRequest& request) {
+  COOP_RETURN_IF_ERROR(BuildCommon(options, request));
+  if (std::string region = Flag(options, "region"); !region.empty()) {
+    request.mutable_region()->set_code(region);
+  }
+  request.set_party_id(Flag(options, "party_id"));
+  COOP_RETURN_IF_ERROR(SetEnumFlag<coop::v1::HubKind>(
+      options, "kind", [&](auto value) { request.set_kind(value); }));
+  return SetEnumFlag<coop::v1::HubStatus>(options, "status",
+                                          [&](auto value) { request.set_status(value); });
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::ListTradeRowsRequest& request) {
+  COOP_RETURN_IF_ERROR(BuildCommon(options, request));
+  if (std::string region = Flag(options, "region"); !region.empty()) {
+    request.mutable_region()->set_code(region);
+  }
+  request.set_hs_code_prefix(Flag(options, "hs_code_prefix"));
+  request.set_category_name(Flag(options, "category_name"));
+  return SetEnumFlag<coop::v1::TradeDirection>(options, "direction",
+                                               [&](auto value) { request.set_direction(value); });
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::ListRegionsRequest& request) {
+  COOP_RETURN_IF_ERROR(BuildCommon(options, request));
+  if (std::string country = Flag(options, "country"); !country.empty()) {
+    request.mutable_country()->set_code(country);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::ListTimelineRequest& request) {
+  COOP_RETURN_IF_ERROR(BuildCommon(options, request));
+  COOP_RETURN_IF_ERROR(SetTimeFlag(options, "from", [&] { return request.mutable_start_time(); }));
+  COOP_RETURN_IF_ERROR(SetTimeFlag(options, "to", [&] { return request.mutable_end_time(); }));
+  if (options.filter.ByteSizeLong() > 0) *request.mutable_filter() = options.filter;
+  return absl::OkStatus();
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::GetAgreementRequest& request) {
+  request.set_agreement_id(options.args[1]);
+  return BuildCommon(options, request);
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::GetHubRequest& request) {
+  request.set_hub_id(options.args[1]);
+  return BuildCommon(options, request);
+}
+
+absl::Status Build(const ViewsOptions& options, coop::v1::GetRegionRequest& request) {
+  request.mutable_region()->set_code(options.args[1]);
+  return BuildCommon(options, request);
+}
+
+absl::Status Build(const ViewsOptions&, coop::v1::RebuildRequest&) { return absl::OkStatus(); }
+
+// The generation of "rebuild-status [GENERATION]"; 0 (the latest) without one.
+absl::Status Build(const ViewsOptions& options, coop::v1::GetRebuildRequest& request) {
+  if (options.args.size() < 2) return absl::OkStatus();
+  int64_t generation = 0;
+  if (!absl::SimpleAtoi(options.args[1], &generation) || generation < 1) {
+    return absl::InvalidArgumentError(absl::StrCat("views rebuild-status: '", options.args[1],
+                                                   "' is not a generation number (>= 1)"));
+  }
+  request.set_generation(generation);
   return absl::OkStatus();
 }
 
@@ -310,45 +339,18 @@ class Rows {
   std::ostream& out_;
 };
 
-void NoteCursor(const std::string& cursor, std::ostream& notes) {
-  if (!cursor.empty()) notes << "view cursor: " << absl::Base64Escape(cursor) << "\n";
-}
+using Lines = std::vector<std::vector<std::string>>;
 
-// Calls `call` for each page of `request` until the last page or the row limit; `add` adds the
-// rows of a page and returns false to stop.
-template <typename Request, typename Response>
-absl::Status EachPage(
-    const ViewsOptions& options, Request request,
-    const std::function<grpc::Status(grpc::ClientContext*, const Request&, Response*)>& call,
-    const std::function<bool(const Response&)>& add, std::ostream& notes) {
-  request.set_page_size(kPageSize);
-  std::string cursor;
-  while (true) {
-    grpc::ClientContext context;
-    PrepareContext(options.connection, context);
-    Response response;
-    if (grpc::Status status = call(&context, request, &response); !status.ok()) {
-      return FromRpcError(status, absl::StrCat("views ", options.args[0]));
-    }
-    cursor = response.cursor();
-    if (!add(response) || response.next_page_token().empty()) break;
-    request.set_page_token(response.next_page_token());
-  }
-  NoteCursor(cursor, notes);
-  return absl::OkStatus();
-}
-
-std::vector<std::string> AgreementLine(const coop::v1::Agreement& agreement) {
-  return {agreement.agreement_id(),         Label(agreement.form()),
-          Label(agreement.status()),        DateText(agreement.signed_on()),
-          PartiesText(agreement.parties()), agreement.title()};
+Lines AgreementLines(const coop::v1::Agreement& agreement) {
+  return {{agreement.agreement_id(), Label(agreement.form()), Label(agreement.status()),
+           DateText(agreement.signed_on()), PartiesText(agreement.parties()), agreement.title()}};
 }
 const std::vector<std::string> kAgreementHeaders = {"AGREEMENT", "FORM",    "STATUS",
                                                     "SIGNED",    "PARTIES", "TITLE"};
 
 // A hub against its plan: a line per phase, the hub's own columns on the first.
-std::vector<std::vector<std::string>> HubLines(const coop::v1::Hub& hub) {
-  std::vector<std::vector<std::string>> lines;
+Lines HubLines(const coop::v1::Hub& hub) {
+  Lines lines;
   std::vector<std::string> head = {hub.hub_id(), hub.name(), Label(hub.status()),
                                    hub.location().region().code(),
                                    hub.has_investment() ? MoneyText(hub.investment()) : ""};
@@ -368,7 +370,7 @@ const std::vector<std::string> kHubHeaders = {"HUB",        "NAME",  "STATUS",  
                                               "INVESTMENT", "PHASE", "BASELINE", "PLANNED",
                                               "ACTUAL",     "SLIP",  "DONE"};
 
-std::vector<std::string> TradeLine(const coop::v1::TradeRow& row) {
+Lines TradeLines(const coop::v1::TradeRow& row) {
   std::vector<std::string> growth;
   for (const coop::v1::PeriodGrowth& vs : row.growth_vs_previous()) {
     if (vs.has_ratio())
@@ -381,96 +383,148 @@ std::vector<std::string> TradeLine(const coop::v1::TradeRow& row) {
   if (!row.category().hs_code().empty()) {
     category = absl::StrCat("HS ", row.category().hs_code(), category.empty() ? "" : " ", category);
   }
-  return {row.reporting_region().code(),
-          row.partner_region().code(),
-          Label(row.direction()),
-          category.empty() ? "all goods" : category,
-          PeriodText(row.period()),
-          MoniesText(row.values()),
-          row.has_volume() ? QuantityText(row.volume()) : "",
-          absl::StrJoin(growth, "; ")};
+  return {{row.reporting_region().code(), row.partner_region().code(), Label(row.direction()),
+           category.empty() ? "all goods" : category, PeriodText(row.period()),
+           MoniesText(row.values()), row.has_volume() ? QuantityText(row.volume()) : "",
+           absl::StrJoin(growth, "; ")}};
 }
 const std::vector<std::string> kTradeHeaders = {"REPORTING", "PARTNER", "DIRECTION", "CATEGORY",
                                                 "PERIOD",    "VALUE",   "VOLUME",    "GROWTH"};
 
-std::vector<std::string> RegionLine(const coop::v1::RegionSummary& region) {
-  return {region.region().code(),
-          absl::StrCat(region.agreement_ids_size()),
-          absl::StrCat(region.hub_ids_size()),
-          absl::StrCat(region.site_ids_size()),
-          absl::StrCat(region.facts_size()),
-          MoniesText(region.committed_investment())};
+Lines RegionLines(const coop::v1::RegionSummary& region) {
+  return {{region.region().code(), absl::StrCat(region.agreement_ids_size()),
+           absl::StrCat(region.hub_ids_size()), absl::StrCat(region.site_ids_size()),
+           absl::StrCat(region.facts_size()), MoniesText(region.committed_investment())}};
 }
 const std::vector<std::string> kRegionHeaders = {"REGION", "AGREEMENTS", "HUBS",
                                                  "SITES",  "FACTS",      "HUB INVESTMENT"};
 
-std::vector<std::string> TimelineLine(const coop::v1::TimelineEntry& entry) {
-  return {TimeText(entry.recorded_time()),
-          std::string(absl::StripPrefix(entry.type(), "coop.v1.")),
-          entry.subject(),
-          absl::StrCat(entry.event().source(), " ", entry.event().id()),
-          PositionText(entry.position()),
-          entry.has_corrected_by() ? entry.corrected_by().id() : ""};
+Lines TimelineLines(const coop::v1::TimelineEntry& entry) {
+  return {
+      {TimeText(entry.recorded_time()), std::string(absl::StripPrefix(entry.type(), "coop.v1.")),
+       entry.subject(), absl::StrCat(entry.event().source(), " ", entry.event().id()),
+       PositionText(entry.position()), entry.has_corrected_by() ? entry.corrected_by().id() : ""}};
 }
 const std::vector<std::string> kTimelineHeaders = {"RECORDED", "TYPE",     "SUBJECT",
                                                    "EVENT",    "POSITION", "CORRECTED BY"};
 
-// ---------------------------------------------------------------------------------------------
-// The views.
-
-absl::Status ListAgreements(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                            std::ostream& notes) {
-  coop::v1::ListAgreementsRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  if (std::string region = Flag(options, "region"); !region.empty()) {
-    request.mutable_region()->set_code(region);
-  }
-  request.set_party_id(Flag(options, "party_id"));
-  request.set_hub_id(Flag(options, "hub_id"));
-  if (std::string status = Flag(options, "status"); !status.empty()) {
-    absl::StatusOr<coop::v1::AgreementStatus> parsed =
-        ParseEnum<coop::v1::AgreementStatus>("status", status);
-    if (!parsed.ok()) return parsed.status();
-    request.set_status(*parsed);
-  }
-  if (std::string area = Flag(options, "area"); !area.empty()) {
-    absl::StatusOr<coop::v1::CooperationArea> parsed =
-        ParseEnum<coop::v1::CooperationArea>("area", area);
-    if (!parsed.ok()) return parsed.status();
-    request.set_area(*parsed);
-  }
-  Rows rows(options, kAgreementHeaders, "agreements", out);
-  absl::Status status = EachPage<coop::v1::ListAgreementsRequest, coop::v1::ListAgreementsResponse>(
-      options, request,
-      [&](grpc::ClientContext* context, const auto& page, auto* response) {
-        return stub.ListAgreements(context, page, response);
-      },
-      [&](const coop::v1::ListAgreementsResponse& response) {
-        for (const coop::v1::Agreement& agreement : response.agreements()) {
-          if (!rows.Add(agreement, {AgreementLine(agreement)})) return false;
-        }
-        return true;
-      },
-      notes);
-  if (status.ok()) rows.Finish();
-  return status;
+void NoteCursor(const std::string& cursor, std::ostream& notes) {
+  if (!cursor.empty()) notes << "view cursor: " << absl::Base64Escape(cursor) << "\n";
 }
 
-absl::Status GetAgreement(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                          std::ostream& notes) {
-  coop::v1::GetAgreementRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  request.set_agreement_id(options.args[1]);
+// One call of `method` with the connection's deadline and token.
+template <typename Request, typename Response>
+absl::StatusOr<Response> Call(Stub& stub,
+                              grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                           Response*),
+                              const ViewsOptions& options, const Request& request) {
   grpc::ClientContext context;
   PrepareContext(options.connection, context);
-  coop::v1::GetAgreementResponse response;
-  if (grpc::Status status = stub.GetAgreement(&context, request, &response); !status.ok()) {
-    return FromRpcError(status, absl::StrCat("views agreement ", options.args[1]));
+  Response response;
+  if (grpc::Status status = (stub.*method)(&context, request, &response); !status.ok()) {
+    return FromRpcError(status, absl::StrCat("views ", absl::StrJoin(options.args, " ")));
   }
-  const coop::v1::Agreement& agreement = response.agreement();
-  Rows rows(options, kAgreementHeaders, "", out);
-  rows.Add(agreement, {AgreementLine(agreement)});
+  return response;
+}
+
+// A list view: every page (or --limit rows) of `method`; `rows_of` gives a page's rows,
+// `lines_of` a row's table lines.
+template <typename Request, typename Response, typename RowsOf, typename LinesOf>
+absl::Status ListView(Stub& stub,
+                      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                      RowsOf rows_of, LinesOf lines_of, const std::vector<std::string>& headers,
+                      const std::string& noun, const ViewsOptions& options, std::ostream& out,
+                      std::ostream& notes) {
+  Request request;
+  COOP_RETURN_IF_ERROR(Build(options, request));
+  request.set_page_size(kPageSize);
+  Rows rows(options, headers, noun, out);
+  std::string cursor;
+  bool more = true;
+  while (more) {
+    COOP_ASSIGN_OR_RETURN(const Response response, Call(stub, method, options, request));
+    cursor = response.cursor();
+    for (const auto& row : rows_of(response)) {
+      if (!rows.Add(row, lines_of(row))) {
+        more = false;
+        break;
+      }
+    }
+    more = more && !response.next_page_token().empty();
+    request.set_page_token(response.next_page_token());
+  }
+  NoteCursor(cursor, notes);
   rows.Finish();
+  return absl::OkStatus();
+}
+
+// A single-row view: the row (as a list of one) and the response, for its details.
+template <typename Request, typename Response, typename Row, typename LinesOf>
+absl::StatusOr<Response> ShowOne(
+    Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+    const Row& (Response::*row_of)() const, LinesOf lines_of,
+    const std::vector<std::string>& headers, const ViewsOptions& options, std::ostream& out,
+    std::ostream& notes) {
+  Request request;
+  COOP_RETURN_IF_ERROR(Build(options, request));
+  COOP_ASSIGN_OR_RETURN(Response response, Call(stub, method, options, request));
+  Rows rows(options, headers, "", out);
+  rows.Add((response.*row_of)(), lines_of((response.*row_of)()));
+  rows.Finish();
+  NoteCursor(response.cursor(), notes);
+  return response;
+}
+
+using RunFn = absl::Status (*)(Stub&, const ViewsOptions&, const std::atomic<bool>&, std::ostream&,
+                               std::ostream&);
+
+absl::Status Agreements(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                        std::ostream& out, std::ostream& notes) {
+  return ListView(
+      stub, &Stub::ListAgreements,
+      [](const coop::v1::ListAgreementsResponse& r) -> const auto& { return r.agreements(); },
+      AgreementLines, kAgreementHeaders, "agreements", options, out, notes);
+}
+
+absl::Status Hubs(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                  std::ostream& out, std::ostream& notes) {
+  return ListView(
+      stub, &Stub::ListHubs,
+      [](const coop::v1::ListHubsResponse& r) -> const auto& { return r.hubs(); }, HubLines,
+      kHubHeaders, "hubs", options, out, notes);
+}
+
+absl::Status Trade(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                   std::ostream& out, std::ostream& notes) {
+  return ListView(
+      stub, &Stub::ListTradeRows,
+      [](const coop::v1::ListTradeRowsResponse& r) -> const auto& { return r.rows(); }, TradeLines,
+      kTradeHeaders, "trade rows", options, out, notes);
+}
+
+absl::Status Regions(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                     std::ostream& out, std::ostream& notes) {
+  return ListView(
+      stub, &Stub::ListRegions,
+      [](const coop::v1::ListRegionsResponse& r) -> const auto& { return r.regions(); },
+      RegionLines, kRegionHeaders, "regions", options, out, notes);
+}
+
+absl::Status Timeline(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                      std::ostream& out, std::ostream& notes) {
+  return ListView(
+      stub, &Stub::ListTimeline,
+      [](const coop::v1::ListTimelineResponse& r) -> const auto& { return r.entries(); },
+      TimelineLines, kTimelineHeaders, "events", options, out, notes);
+}
+
+absl::Status Agreement(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                       std::ostream& out, std::ostream& notes) {
+  COOP_ASSIGN_OR_RETURN(
+      const coop::v1::GetAgreementResponse response,
+      ShowOne(stub, &Stub::GetAgreement, &coop::v1::GetAgreementResponse::agreement, AgreementLines,
+              kAgreementHeaders, options, out, notes));
+  const coop::v1::Agreement& agreement = response.agreement();
   if (!options.json && agreement.changes_size() > 0) {
     Table changes({"EFFECTIVE", "NEW STATUS", "SUMMARY", "EVENT"});
     for (const coop::v1::AgreementChange& change : agreement.changes()) {
@@ -480,60 +534,15 @@ absl::Status GetAgreement(Stub& stub, const ViewsOptions& options, std::ostream&
     out << "\nchanges\n";
     changes.Print(out);
   }
-  NoteCursor(response.cursor(), notes);
   return absl::OkStatus();
 }
 
-absl::Status ListHubs(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                      std::ostream& notes) {
-  coop::v1::ListHubsRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  if (std::string region = Flag(options, "region"); !region.empty()) {
-    request.mutable_region()->set_code(region);
-  }
-  request.set_party_id(Flag(options, "party_id"));
-  if (std::string kind = Flag(options, "kind"); !kind.empty()) {
-    absl::StatusOr<coop::v1::HubKind> parsed = ParseEnum<coop::v1::HubKind>("kind", kind);
-    if (!parsed.ok()) return parsed.status();
-    request.set_kind(*parsed);
-  }
-  if (std::string status = Flag(options, "status"); !status.empty()) {
-    absl::StatusOr<coop::v1::HubStatus> parsed = ParseEnum<coop::v1::HubStatus>("status", status);
-    if (!parsed.ok()) return parsed.status();
-    request.set_status(*parsed);
-  }
-  Rows rows(options, kHubHeaders, "hubs", out);
-  absl::Status status = EachPage<coop::v1::ListHubsRequest, coop::v1::ListHubsResponse>(
-      options, request,
-      [&](grpc::ClientContext* context, const auto& page, auto* response) {
-        return stub.ListHubs(context, page, response);
-      },
-      [&](const coop::v1::ListHubsResponse& response) {
-        for (const coop::v1::Hub& hub : response.hubs()) {
-          if (!rows.Add(hub, HubLines(hub))) return false;
-        }
-        return true;
-      },
-      notes);
-  if (status.ok()) rows.Finish();
-  return status;
-}
-
-absl::Status GetHub(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                    std::ostream& notes) {
-  coop::v1::GetHubRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  request.set_hub_id(options.args[1]);
-  grpc::ClientContext context;
-  PrepareContext(options.connection, context);
-  coop::v1::GetHubResponse response;
-  if (grpc::Status status = stub.GetHub(&context, request, &response); !status.ok()) {
-    return FromRpcError(status, absl::StrCat("views hub ", options.args[1]));
-  }
+absl::Status Hub(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                 std::ostream& out, std::ostream& notes) {
+  COOP_ASSIGN_OR_RETURN(const coop::v1::GetHubResponse response,
+                        ShowOne(stub, &Stub::GetHub, &coop::v1::GetHubResponse::hub, HubLines,
+                                kHubHeaders, options, out, notes));
   const coop::v1::Hub& hub = response.hub();
-  Rows rows(options, kHubHeaders, "", out);
-  rows.Add(hub, HubLines(hub));
-  rows.Finish();
   if (!options.json && hub.milestones_size() > 0) {
     Table milestones({"RECORDED", "MILESTONE", "PHASE", "PLANNED", "ACTUAL", "DONE", "EVENT"});
     for (const coop::v1::HubMilestoneEntry& entry : hub.milestones()) {
@@ -546,131 +555,31 @@ absl::Status GetHub(Stub& stub, const ViewsOptions& options, std::ostream& out,
     out << "\nmilestones\n";
     milestones.Print(out);
   }
-  NoteCursor(response.cursor(), notes);
   return absl::OkStatus();
 }
 
-absl::Status ListTrade(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                       std::ostream& notes) {
-  coop::v1::ListTradeRowsRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  if (std::string region = Flag(options, "region"); !region.empty()) {
-    request.mutable_region()->set_code(region);
-  }
-  if (std::string direction = Flag(options, "direction"); !direction.empty()) {
-    absl::StatusOr<coop::v1::TradeDirection> parsed =
-        ParseEnum<coop::v1::TradeDirection>("direction", direction);
-    if (!parsed.ok()) return parsed.status();
-    request.set_direction(*parsed);
-  }
-  request.set_hs_code_prefix(Flag(options, "hs_code_prefix"));
-  request.set_category_name(Flag(options, "category_name"));
-  Rows rows(options, kTradeHeaders, "trade rows", out);
-  absl::Status status = EachPage<coop::v1::ListTradeRowsRequest, coop::v1::ListTradeRowsResponse>(
-      options, request,
-      [&](grpc::ClientContext* context, const auto& page, auto* response) {
-        return stub.ListTradeRows(context, page, response);
-      },
-      [&](const coop::v1::ListTradeRowsResponse& response) {
-        for (const coop::v1::TradeRow& row : response.rows()) {
-          if (!rows.Add(row, {TradeLine(row)})) return false;
-        }
-        return true;
-      },
-      notes);
-  if (status.ok()) rows.Finish();
-  return status;
-}
-
-absl::Status ListRegions(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                         std::ostream& notes) {
-  coop::v1::ListRegionsRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  if (std::string country = Flag(options, "country"); !country.empty()) {
-    request.mutable_country()->set_code(country);
-  }
-  Rows rows(options, kRegionHeaders, "regions", out);
-  absl::Status status = EachPage<coop::v1::ListRegionsRequest, coop::v1::ListRegionsResponse>(
-      options, request,
-      [&](grpc::ClientContext* context, const auto& page, auto* response) {
-        return stub.ListRegions(context, page, response);
-      },
-      [&](const coop::v1::ListRegionsResponse& response) {
-        for (const coop::v1::RegionSummary& region : response.regions()) {
-          if (!rows.Add(region, {RegionLine(region)})) return false;
-        }
-        return true;
-      },
-      notes);
-  if (status.ok()) rows.Finish();
-  return status;
-}
-
-absl::Status GetRegion(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                       std::ostream& notes) {
-  coop::v1::GetRegionRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  request.mutable_region()->set_code(options.args[1]);
-  grpc::ClientContext context;
-  PrepareContext(options.connection, context);
-  coop::v1::GetRegionResponse response;
-  if (grpc::Status status = stub.GetRegion(&context, request, &response); !status.ok()) {
-    return FromRpcError(status, absl::StrCat("views region ", options.args[1]));
-  }
+absl::Status Region(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                    std::ostream& out, std::ostream& notes) {
+  COOP_ASSIGN_OR_RETURN(const coop::v1::GetRegionResponse response,
+                        ShowOne(stub, &Stub::GetRegion, &coop::v1::GetRegionResponse::region,
+                                RegionLines, kRegionHeaders, options, out, notes));
   const coop::v1::RegionSummary& region = response.region();
-  Rows rows(options, kRegionHeaders, "", out);
-  rows.Add(region, {RegionLine(region)});
-  rows.Finish();
-  if (!options.json) {
-    if (region.facts_size() > 0) {
-      Table facts({"FACT", "VALUE", "COUNTERPART", "NOTE"});
-      for (const coop::v1::RegionFact& fact : region.facts()) {
-        facts.AddRow({Label(fact.kind()), QuantityText(fact.value()), fact.counterpart().code(),
-                      fact.note()});
-      }
-      out << "\nfacts\n";
-      facts.Print(out);
+  if (options.json) return absl::OkStatus();
+  if (region.facts_size() > 0) {
+    Table facts({"FACT", "VALUE", "COUNTERPART", "NOTE"});
+    for (const coop::v1::RegionFact& fact : region.facts()) {
+      facts.AddRow(
+          {Label(fact.kind()), QuantityText(fact.value()), fact.counterpart().code(), fact.note()});
     }
-    for (const auto& [title, ids] :
-         {std::pair{"agreements", &region.agreement_ids()}, std::pair{"hubs", &region.hub_ids()},
-          std::pair{"sites", &region.site_ids()}}) {
-      if (!ids->empty()) out << "\n" << title << ": " << absl::StrJoin(*ids, ", ") << "\n";
-    }
+    out << "\nfacts\n";
+    facts.Print(out);
   }
-  NoteCursor(response.cursor(), notes);
+  for (const auto& [title, ids] :
+       {std::pair{"agreements", &region.agreement_ids()}, std::pair{"hubs", &region.hub_ids()},
+        std::pair{"sites", &region.site_ids()}}) {
+    if (!ids->empty()) out << "\n" << title << ": " << absl::StrJoin(*ids, ", ") << "\n";
+  }
   return absl::OkStatus();
-}
-
-absl::Status ListTimeline(Stub& stub, const ViewsOptions& options, std::ostream& out,
-                          std::ostream& notes) {
-  coop::v1::ListTimelineRequest request;
-  if (absl::Status set = SetCommon(options, request); !set.ok()) return set;
-  if (std::string text = Flag(options, "from"); !text.empty()) {
-    absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("from", text);
-    if (!time.ok()) return time.status();
-    *request.mutable_start_time() = *time;
-  }
-  if (std::string text = Flag(options, "to"); !text.empty()) {
-    absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("to", text);
-    if (!time.ok()) return time.status();
-    *request.mutable_end_time() = *time;
-  }
-  if (options.filter.ByteSizeLong() > 0) *request.mutable_filter() = options.filter;
-  Rows rows(options, kTimelineHeaders, "events", out);
-  absl::Status status = EachPage<coop::v1::ListTimelineRequest, coop::v1::ListTimelineResponse>(
-      options, request,
-      [&](grpc::ClientContext* context, const auto& page, auto* response) {
-        return stub.ListTimeline(context, page, response);
-      },
-      [&](const coop::v1::ListTimelineResponse& response) {
-        for (const coop::v1::TimelineEntry& entry : response.entries()) {
-          if (!rows.Add(entry, {TimelineLine(entry)})) return false;
-        }
-        return true;
-      },
-      notes);
-  if (status.ok()) rows.Finish();
-  return status;
 }
 
 void PrintRebuild(const ViewsOptions& options, const coop::v1::RebuildStatus& status,
@@ -684,30 +593,25 @@ void PrintRebuild(const ViewsOptions& options, const coop::v1::RebuildStatus& st
   rows.Finish();
 }
 
-absl::StatusOr<coop::v1::RebuildStatus> GetRebuildStatus(Stub& stub, const ViewsOptions& options,
-                                                         int64_t generation) {
+absl::Status RebuildStatus(Stub& stub, const ViewsOptions& options, const std::atomic<bool>&,
+                           std::ostream& out, std::ostream&) {
   coop::v1::GetRebuildRequest request;
-  request.set_generation(generation);
-  grpc::ClientContext context;
-  PrepareContext(options.connection, context);
-  coop::v1::GetRebuildResponse response;
-  if (grpc::Status status = stub.GetRebuild(&context, request, &response); !status.ok()) {
-    return FromRpcError(status, "views rebuild-status");
-  }
-  return response.status();
+  COOP_RETURN_IF_ERROR(Build(options, request));
+  COOP_ASSIGN_OR_RETURN(const coop::v1::GetRebuildResponse response,
+                        Call(stub, &Stub::GetRebuild, options, request));
+  PrintRebuild(options, response.status(), out);
+  return absl::OkStatus();
 }
 
 absl::Status Rebuild(Stub& stub, const ViewsOptions& options, const std::atomic<bool>& stop,
                      std::ostream& out, std::ostream& notes) {
-  grpc::ClientContext context;
-  PrepareContext(options.connection, context);
-  coop::v1::RebuildResponse response;
-  if (grpc::Status status = stub.Rebuild(&context, {}, &response); !status.ok()) {
-    return FromRpcError(status, "views rebuild");
-  }
-  coop::v1::RebuildStatus status = response.status();
+  COOP_ASSIGN_OR_RETURN(const coop::v1::RebuildResponse started,
+                        Call(stub, &Stub::Rebuild, options, coop::v1::RebuildRequest()));
+  coop::v1::RebuildStatus status = started.status();
   notes << "rebuild: generation " << status.generation() << " started; "
         << Grouped(status.target_count()) << " records to apply\n";
+  coop::v1::GetRebuildRequest poll;
+  poll.set_generation(status.generation());
   int64_t reported = -1;
   while (options.wait && status.state() == coop::v1::REBUILD_STATE_RUNNING) {
     if (stop.load()) {
@@ -715,10 +619,9 @@ absl::Status Rebuild(Stub& stub, const ViewsOptions& options, const std::atomic<
           absl::StrCat("stopped waiting; generation ", status.generation(), " goes on rebuilding"));
     }
     absl::SleepFor(absl::Milliseconds(200));
-    absl::StatusOr<coop::v1::RebuildStatus> polled =
-        GetRebuildStatus(stub, options, status.generation());
-    if (!polled.ok()) return polled.status();
-    status = *std::move(polled);
+    COOP_ASSIGN_OR_RETURN(const coop::v1::GetRebuildResponse polled,
+                          Call(stub, &Stub::GetRebuild, options, poll));
+    status = polled.status();
     if (status.applied_count() != reported) {
       reported = status.applied_count();
       notes << "rebuild: applied " << Grouped(status.applied_count()) << " of "
@@ -733,25 +636,102 @@ absl::Status Rebuild(Stub& stub, const ViewsOptions& options, const std::atomic<
   return absl::OkStatus();
 }
 
-}  // namespace
+// ---------------------------------------------------------------------------------------------
+// The views and their flags.
 
-absl::StatusOr<std::vector<std::string>> ViewFlags(const std::vector<std::string>& args) {
-  absl::StatusOr<const ViewSpec*> spec = FindSpec(args);
-  if (!spec.ok()) return spec.status();
-  return (*spec)->flags;
+// The dry run of a view's request: its flag values parse.
+template <typename Request>
+absl::Status CheckBuild(const ViewsOptions& options) {
+  Request request;
+  return Build(options, request);
 }
 
+struct ViewSpec {
+  const char* name;
+  // Words after the view name: 0 for a list, 1 for a single row (its id), -1 for 0 or 1.
+  int ids;
+  std::vector<std::string> flags;
+  absl::Status (*check)(const ViewsOptions&);
+  RunFn run;
+};
+
+const std::vector<ViewSpec>& Specs() {
+  static const auto* specs = new std::vector<ViewSpec>{
+      {"agreements",
+       0,
+       {"as_of", "min_position", "region", "party_id", "hub_id", "status", "area"},
+       CheckBuild<coop::v1::ListAgreementsRequest>,
+       Agreements},
+      {"agreement",
+       1,
+       {"as_of", "min_position"},
+       CheckBuild<coop::v1::GetAgreementRequest>,
+       Agreement},
+      {"hubs",
+       0,
+       {"as_of", "min_position", "region", "party_id", "kind", "status"},
+       CheckBuild<coop::v1::ListHubsRequest>,
+       Hubs},
+      {"hub", 1, {"as_of", "min_position"}, CheckBuild<coop::v1::GetHubRequest>, Hub},
+      {"trade",
+       0,
+       {"as_of", "min_position", "region", "direction", "hs_code_prefix", "category_name"},
+       CheckBuild<coop::v1::ListTradeRowsRequest>,
+       Trade},
+      {"regions",
+       0,
+       {"as_of", "min_position", "country"},
+       CheckBuild<coop::v1::ListRegionsRequest>,
+       Regions},
+      {"region", 1, {"as_of", "min_position"}, CheckBuild<coop::v1::GetRegionRequest>, Region},
+      {"timeline",
+       0,
+       {"min_position", "from", "to", "event filter"},
+       CheckBuild<coop::v1::ListTimelineRequest>,
+       Timeline},
+      {"rebuild", 0, {"wait"}, CheckBuild<coop::v1::RebuildRequest>, Rebuild},
+      {"rebuild-status", -1, {}, CheckBuild<coop::v1::GetRebuildRequest>, RebuildStatus},
+  };
+  return *specs;
+}
+
+absl::StatusOr<const ViewSpec*> FindSpec(const std::vector<std::string>& args) {
+  std::vector<std::string> names;
+  for (const ViewSpec& spec : Specs()) names.push_back(spec.name);
+  if (args.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("views: name a view: ", absl::StrJoin(names, ", ")));
+  }
+  for (const ViewSpec& spec : Specs()) {
+    if (args[0] != spec.name) continue;
+    const int ids = static_cast<int>(args.size()) - 1;
+    if (spec.ids == 1 && ids != 1) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("views ", spec.name, ": give exactly one id, e.g. coopctl views ", spec.name,
+                       spec.name == std::string("region") ? " KZ-19" : " <id>"));
+    }
+    if ((spec.ids == 0 && ids != 0) || (spec.ids == -1 && ids > 1)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("views ", spec.name, ": unexpected '", args.back(), "'"));
+    }
+    return &spec;
+  }
+  return absl::InvalidArgumentError(absl::StrCat("views: unknown view '", args[0],
+                                                 "'; the views are ", absl::StrJoin(names, ", ")));
+}
+
+}  // namespace
+
 absl::Status CheckViewsOptions(const ViewsOptions& options) {
-  absl::StatusOr<const ViewSpec*> spec = FindSpec(options.args);
-  if (!spec.ok()) return spec.status();
-  const std::set<std::string> takes((*spec)->flags.begin(), (*spec)->flags.end());
+  COOP_ASSIGN_OR_RETURN(const ViewSpec* spec, FindSpec(options.args));
+  const std::set<std::string> takes(spec->flags.begin(), spec->flags.end());
   auto refuse = [&](const std::string& flag) {
     std::vector<std::string> flags;
-    for (const std::string& name : (*spec)->flags) {
+    for (const std::string& name : spec->flags) {
       flags.push_back(name == "event filter" ? "the event filter flags" : "--" + name);
     }
     return absl::InvalidArgumentError(
-        absl::StrCat("--", flag, ": not a flag of 'views ", (*spec)->name, "' (it takes ",
+        absl::StrCat("--", flag, ": not a flag of 'views ", spec->name, "' (it takes ",
                      flags.empty() ? "none" : absl::StrJoin(flags, ", "), ")"));
   };
   for (const auto& [flag, value] : options.flags) {
@@ -762,78 +742,16 @@ absl::Status CheckViewsOptions(const ViewsOptions& options) {
   }
   if (options.wait && !takes.contains("wait")) return refuse("wait");
   if (options.limit < 0) return absl::InvalidArgumentError("--limit: must not be negative");
-  // Values: parsed by a dry run of what the calls do.
-  if (std::string as_of = Flag(options, "as_of"); !as_of.empty()) {
-    if (absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag("as_of", as_of); !time.ok()) {
-      return time.status();
-    }
-  }
-  for (const char* flag : {"from", "to"}) {
-    if (std::string text = Flag(options, flag); !text.empty()) {
-      if (absl::StatusOr<google::protobuf::Timestamp> time = TimeFlag(flag, text); !time.ok()) {
-        return time.status();
-      }
-    }
-  }
-  if (std::string cursor = Flag(options, "min_position"); !cursor.empty()) {
-    if (absl::StatusOr<std::string> token = CursorFlag(cursor); !token.ok()) return token.status();
-  }
-  const std::string view = (*spec)->name;
-  if (std::string status = Flag(options, "status"); !status.empty()) {
-    absl::Status parsed = view == "hubs"
-                              ? ParseEnum<coop::v1::HubStatus>("status", status).status()
-                              : ParseEnum<coop::v1::AgreementStatus>("status", status).status();
-    if (!parsed.ok()) return parsed;
-  }
-  if (std::string area = Flag(options, "area"); !area.empty()) {
-    if (absl::Status parsed = ParseEnum<coop::v1::CooperationArea>("area", area).status();
-        !parsed.ok()) {
-      return parsed;
-    }
-  }
-  if (std::string kind = Flag(options, "kind"); !kind.empty()) {
-    if (absl::Status parsed = ParseEnum<coop::v1::HubKind>("kind", kind).status(); !parsed.ok()) {
-      return parsed;
-    }
-  }
-  if (std::string direction = Flag(options, "direction"); !direction.empty()) {
-    if (absl::Status parsed = ParseEnum<coop::v1::TradeDirection>("direction", direction).status();
-        !parsed.ok()) {
-      return parsed;
-    }
-  }
-  if (view == "rebuild-status" && options.args.size() == 2) {
-    int64_t generation = 0;
-    if (!absl::SimpleAtoi(options.args[1], &generation) || generation < 1) {
-      return absl::InvalidArgumentError(absl::StrCat("views rebuild-status: '", options.args[1],
-                                                     "' is not a generation number (>= 1)"));
-    }
-  }
-  return absl::OkStatus();
+  return spec->check(options);
 }
 
 absl::Status RunViews(const ViewsOptions& options, const std::atomic<bool>& stop, std::ostream& out,
                       std::ostream& notes) {
-  if (absl::Status checked = CheckViewsOptions(options); !checked.ok()) return checked;
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = OpenChannel(options.connection);
-  if (!channel.ok()) return channel.status();
-  std::unique_ptr<Stub> stub = coop::v1::Views::NewStub(*channel);
-  const std::string& view = options.args[0];
-  if (view == "agreements") return ListAgreements(*stub, options, out, notes);
-  if (view == "agreement") return GetAgreement(*stub, options, out, notes);
-  if (view == "hubs") return ListHubs(*stub, options, out, notes);
-  if (view == "hub") return GetHub(*stub, options, out, notes);
-  if (view == "trade") return ListTrade(*stub, options, out, notes);
-  if (view == "regions") return ListRegions(*stub, options, out, notes);
-  if (view == "region") return GetRegion(*stub, options, out, notes);
-  if (view == "timeline") return ListTimeline(*stub, options, out, notes);
-  if (view == "rebuild") return Rebuild(*stub, options, stop, out, notes);
-  int64_t generation = 0;
-  if (options.args.size() == 2) (void)absl::SimpleAtoi(options.args[1], &generation);
-  absl::StatusOr<coop::v1::RebuildStatus> status = GetRebuildStatus(*stub, options, generation);
-  if (!status.ok()) return status.status();
-  PrintRebuild(options, *status, out);
-  return absl::OkStatus();
+  COOP_RETURN_IF_ERROR(CheckViewsOptions(options));
+  COOP_ASSIGN_OR_RETURN(const ViewSpec* spec, FindSpec(options.args));
+  COOP_ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, OpenChannel(options.connection));
+  std::unique_ptr<Stub> stub = coop::v1::Views::NewStub(channel);
+  return spec->run(*stub, options, stop, out, notes);
 }
 
 }  // namespace coop::ctl

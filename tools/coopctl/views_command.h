@@ -31,8 +31,8 @@ struct ViewsOptions {
   // come, a table once all rows are in.
   int64_t limit = 0;
   // The filter flags that were given, by flag name without dashes ("region", "status", "as_of",
-  // "min_position", "from", ...), with their text as given. Which ones a view takes:
-  // ViewFlags().
+  // "min_position", "from", ...), with their text as given; CheckViewsOptions refuses those a
+  // view does not take.
   std::map<std::string, std::string> flags;
   // timeline: the event filter (--types, --subjects, --subject_prefixes, --regions,
   // --party_ids).
@@ -40,10 +40,6 @@ struct ViewsOptions {
   // rebuild: wait until the new generation serves (or fails), printing its progress.
   bool wait = false;
 };
-
-// The flags a view takes, e.g. {"as_of", "min_position", "region", "status", ...} for
-// "agreements"; INVALID_ARGUMENT for an unknown view or a wrong number of words.
-absl::StatusOr<std::vector<std::string>> ViewFlags(const std::vector<std::string>& args);
 
 // Checks the command line: the view exists, has its id if it needs one, and every flag in
 // options.flags is one it takes, with a value it accepts (enum names, RFC 3339 times, base64
