@@ -1,10 +1,13 @@
 #include "tests/testing/kafka_env.h"
 
 #include <cstdlib>
+#include <memory>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/kafka/event_topics.h"
+#include "common/kafka/topic_admin.h"
 #include "gtest/gtest.h"
 
 namespace coop::testing {
@@ -29,6 +32,18 @@ std::string UniqueTopicName(absl::string_view prefix) {
   test = absl::StrReplaceAll(test, {{"/", "-"}});
   std::random_device random;
   return absl::StrCat(prefix, ".", test, ".", random() % 1000000000);
+}
+
+absl::Status CreateEventTopics(const std::string& bootstrap_servers,
+                               const std::string& events_topic, int32_t partitions) {
+  kafka::EventTopicsConfig topics;
+  topics.events_topic = events_topic;
+  topics.dead_letter_topic = events_topic + ".dlq";
+  topics.partitions = partitions;
+  absl::StatusOr<std::unique_ptr<kafka::TopicAdmin>> admin =
+      kafka::TopicAdmin::Create(kafka::KafkaConfig{.bootstrap_servers = bootstrap_servers});
+  if (!admin.ok()) return admin.status();
+  return (*admin)->EnsureTopics(kafka::EventTopicSpecs(topics), absl::Seconds(30));
 }
 
 }  // namespace coop::testing

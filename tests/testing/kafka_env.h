@@ -3,8 +3,10 @@
 #ifndef COOP_TESTS_TESTING_KAFKA_ENV_H_
 #define COOP_TESTS_TESTING_KAFKA_ENV_H_
 
+#include <cstdint>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 
 namespace coop::testing {
@@ -20,6 +22,11 @@ std::string BootstrapServersOrFail(const char* variable);
 
 // A topic name no other test (or earlier run) uses: prefix, test name and a random suffix.
 std::string UniqueTopicName(absl::string_view prefix);
+
+// Creates the event log topic `events_topic` and its dead-letter topic `events_topic`.dlq, as
+// coopctl topics ensure does, with `partitions` partitions each.
+absl::Status CreateEventTopics(const std::string& bootstrap_servers,
+                               const std::string& events_topic, int32_t partitions = 6);
 
 }  // namespace coop::testing
 

@@ -29,41 +29,16 @@ suffix="$(date +%s)_$$"
 database="coop_cluster_layout_$suffix"
 coopctl="$build/tools/coopctl/coopctl"
 
-fail() {
-  echo "cluster_layout_test: FAIL: $*" >&2
-  for log in "$work"/*.log "$work"/cluster/*.log; do
-    [[ -f "$log" ]] || continue
-    echo "--- $log (last 30 lines)" >&2
-    tail -n 30 "$log" >&2
-  done
-  exit 1
-}
-
-# A base port B with B+1..B+29 and B+101..B+129 free on loopback.
-free_base_port() {
-  python3 - <<'PY'
-import random, socket
-def free(port):
-    s = socket.socket()
-    try:
-        s.bind(("127.0.0.1", port))
-        return True
-    except OSError:
-        return False
-    finally:
-        s.close()
-while True:
-    base = random.randrange(30000, 60000, 200)
-    if all(free(base + o) for o in list(range(1, 30)) + list(range(101, 130))):
-        print(base)
-        break
-PY
-}
+# shellcheck source=tests/tools/lib.sh
+source tests/tools/lib.sh
+TEST_NAME=cluster_layout_test
+test_logs() { printf '%s\n' "$work"/*.log "$work"/cluster/*.log; }
 
 export COOP_RUN_PREBUILT="$build"
 export COOP_CLUSTER_DIR="$work/cluster"
 export COOP_CLUSTER_BOOTSTRAP="$COOP_TEST_KAFKA_CLUSTER_BOOTSTRAP"
-COOP_CLUSTER_BASE_PORT="$(free_base_port)"
+# deploy/cluster/start's ports: instances on B+1..B+29, their metrics on B+101..B+129.
+COOP_CLUSTER_BASE_PORT="$(free_base_port {1..29} {101..129})"
 export COOP_CLUSTER_BASE_PORT
 export COOP_CLUSTER_EVENTS_TOPIC="cluster-layout-test.$suffix"
 psql -q "$COOP_TEST_POSTGRES_URL" -c "CREATE DATABASE $database" >/dev/null ||

@@ -22,44 +22,19 @@ cd "$repo"
 work="$(mktemp -d "$build/run-command-test.XXXXXX")"
 run_pid=""
 
-fail() {
-  echo "run_command_test: FAIL: $*" >&2
-  for log in "$work"/run*.log "$work/data/server/server.log"; do
-    [[ -f "$log" ]] || continue
-    echo "--- $log (last 40 lines)" >&2
-    tail -n 40 "$log" >&2
-  done
-  exit 1
-}
-
-# A loopback port nobody listens on, whose next port is free as well (the broker's controller).
-free_port_pair() {
-  python3 - <<'PY'
-import socket
-while True:
-    first = socket.socket()
-    first.bind(("127.0.0.1", 0))
-    port = first.getsockname()[1]
-    second = socket.socket()
-    try:
-        second.bind(("127.0.0.1", port + 1))
-    except OSError:
-        continue
-    finally:
-        second.close()
-        first.close()
-    print(port)
-    break
-PY
-}
+# shellcheck source=tests/tools/lib.sh
+source tests/tools/lib.sh
+TEST_NAME=run_command_test
+test_logs() { printf '%s\n' "$work"/run*.log "$work/data/server/server.log"; }
 
 export COOP_RUN_PREBUILT="$build"
 export COOP_DATA_DIR="$work/data"
-COOP_KAFKA_PORT="$(free_port_pair)"
-export COOP_KAFKA_PORT
-COOP_PUBLISHER_LISTEN="127.0.0.1:$(free_port_pair)"
-COOP_VIEWS_LISTEN="127.0.0.1:$(free_port_pair)"
-COOP_STREAM_LISTEN="127.0.0.1:$(free_port_pair)"
+# The broker on B and its controller on B+1; the services on B+51..B+53.
+base="$(free_base_port 0 1 51 52 53)"
+export COOP_KAFKA_PORT="$base"
+COOP_PUBLISHER_LISTEN="127.0.0.1:$((base + 51))"
+COOP_VIEWS_LISTEN="127.0.0.1:$((base + 52))"
+COOP_STREAM_LISTEN="127.0.0.1:$((base + 53))"
 export COOP_PUBLISHER_LISTEN COOP_VIEWS_LISTEN COOP_STREAM_LISTEN
 export COOP_PUBLISHER_METRICS_LISTEN="" COOP_VIEWS_METRICS_LISTEN="" COOP_STREAM_METRICS_LISTEN=""
 kafka=(--port "$COOP_KAFKA_PORT" --data-dir "$COOP_DATA_DIR/kafka")

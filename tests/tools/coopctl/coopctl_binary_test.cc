@@ -12,8 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
-#include "common/kafka/event_topics.h"
-#include "common/kafka/topic_admin.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -38,12 +36,8 @@ class CoopctlTest : public ::testing::Test {
     bootstrap_ = coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
     ASSERT_FALSE(bootstrap_.empty());
     topic_ = coop::testing::UniqueTopicName("coopctl-publish");
-    kafka::EventTopicsConfig topics;
-    topics.events_topic = topic_;
-    topics.dead_letter_topic = topic_ + ".dlq";
-    auto admin = kafka::TopicAdmin::Create(kafka::KafkaConfig{.bootstrap_servers = bootstrap_});
-    ASSERT_TRUE(admin.ok()) << admin.status();
-    ASSERT_TRUE((*admin)->EnsureTopics(kafka::EventTopicSpecs(topics), absl::Seconds(30)).ok());
+    const absl::Status created = coop::testing::CreateEventTopics(bootstrap_, topic_);
+    ASSERT_TRUE(created.ok()) << created;
     dir_ = std::filesystem::temp_directory_path() / topic_;
     std::filesystem::create_directories(dir_);
     test_policy_ = (dir_ / "policy.json").string();

@@ -11,8 +11,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "common/kafka/event_topics.h"
-#include "common/kafka/topic_admin.h"
 #include "common/rpc/status_conversion.h"
 #include "coop/v1/errors.pb.h"
 #include "coop/v1/publisher.grpc.pb.h"
@@ -45,14 +43,9 @@ class StreamBinaryTest : public ::testing::Test {
   void SetUp() override {
     bootstrap_ = coop::testing::BootstrapServersOrFail(coop::testing::kSingleNodeVariable);
     if (bootstrap_.empty()) GTEST_FAIL() << "no broker";
-    kafka::EventTopicsConfig topics;
-    topics.events_topic = coop::testing::UniqueTopicName("stream-binary");
-    topics.dead_letter_topic = topics.events_topic + ".dlq";
-    topics.partitions = 3;
-    topic_ = topics.events_topic;
-    auto admin = kafka::TopicAdmin::Create(kafka::KafkaConfig{.bootstrap_servers = bootstrap_});
-    ASSERT_TRUE(admin.ok());
-    ASSERT_TRUE((*admin)->EnsureTopics(kafka::EventTopicSpecs(topics), absl::Seconds(30)).ok());
+    topic_ = coop::testing::UniqueTopicName("stream-binary");
+    const absl::Status created = coop::testing::CreateEventTopics(bootstrap_, topic_, 3);
+    ASSERT_TRUE(created.ok()) << created;
     dir_ = std::filesystem::path(::testing::TempDir()) / topic_;
     std::filesystem::create_directories(dir_);
     policy_ = (dir_ / "policy.json").string();
