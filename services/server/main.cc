@@ -116,9 +116,8 @@ ABSL_FLAG(bool, skip_missing_records, false,
 
 namespace {
 
-constexpr const char* kRoles[] = {"publisher", "stream", "views"};
-
-// The flags only one role reads; giving one for a role not hosted is an error, not a no-op.
+// The roles, each with the flags only it reads; giving one for a role not hosted is an error,
+// not a no-op. Each role has --<role>_listen and --<role>_metrics_listen.
 const std::vector<std::pair<std::string, std::vector<std::string>>>& RoleFlags() {
   static const auto* flags = new std::vector<std::pair<std::string, std::vector<std::string>>>{
       {"publisher",
@@ -154,13 +153,20 @@ bool Given(absl::string_view flag) {
   return found != nullptr && found->CurrentValue() != found->DefaultValue();
 }
 
+// The value of the string flag `name`, e.g. "publisher_listen".
+std::string StringFlag(const std::string& name) {
+  return absl::FindCommandLineFlag(name)->CurrentValue();
+}
+
 // The hosted roles, checked: known, not repeated, and no flag of a role left out.
 absl::StatusOr<std::set<std::string>> HostedRoles() {
+  std::vector<std::string> known;
+  for (const auto& [role, flags] : RoleFlags()) known.push_back(role);
   std::set<std::string> roles;
   for (const std::string& role : absl::GetFlag(FLAGS_roles)) {
-    if (std::find(std::begin(kRoles), std::end(kRoles), role) == std::end(kRoles)) {
+    if (std::find(known.begin(), known.end(), role) == known.end()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("--roles: '", role, "' is not a role (", absl::StrJoin(kRoles, ", "), ")"));
+          absl::StrCat("--roles: '", role, "' is not a role (", absl::StrJoin(known, ", "), ")"));
     }
     if (!roles.insert(role).second) {
       return absl::InvalidArgumentError(absl::StrCat("--roles: '", role, "' given twice"));
@@ -168,7 +174,7 @@ absl::StatusOr<std::set<std::string>> HostedRoles() {
   }
   if (roles.empty()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("--roles: name at least one of ", absl::StrJoin(kRoles, ", ")));
+        absl::StrCat("--roles: name at least one of ", absl::StrJoin(known, ", ")));
   }
 #ifdef COOP_SERVER_ROLE
   if (Given("roles")) {
@@ -308,17 +314,13 @@ int main(int argc, char** argv) {
     const std::string name = role->name();
     coop::server::Placement placement{.role = role.get()};
     placement.listen = !absl::GetFlag(FLAGS_listen).empty() ? absl::GetFlag(FLAGS_listen)
-                       : name == "publisher"                ? absl::GetFlag(FLAGS_publisher_listen)
-                       : name == "stream"                   ? absl::GetFlag(FLAGS_stream_listen)
-                                                            : absl::GetFlag(FLAGS_views_listen);
+                                                            : StringFlag(name + "_listen");
     if (placement.listen.empty()) {
       return Fail(absl::InvalidArgumentError(absl::StrCat("--", name, "_listen: empty")));
     }
     placement.metrics_listen = absl::GetFlag(FLAGS_metrics_listen) != "per-role"
                                    ? absl::GetFlag(FLAGS_metrics_listen)
-                               : name == "publisher" ? absl::GetFlag(FLAGS_publisher_metrics_listen)
-                               : name == "stream"    ? absl::GetFlag(FLAGS_stream_metrics_listen)
-                                                     : absl::GetFlag(FLAGS_views_metrics_listen);
+                                   : StringFlag(name + "_metrics_listen");
     placements.push_back(placement);
   }
 
